@@ -1,0 +1,46 @@
+#include "api/api_server.h"
+
+#include "api/router.h"
+#include "api/routes.h"
+#include "api/static_files.h"
+#include "region/region_service.h"
+#include "store/database.h"
+
+namespace tph::api {
+
+struct ApiServer::Services {
+  Services(store::Database& db, const Clock& clock, const ApiServerOptions& options)
+      : auth(db, clock, options.auth), regions(db, clock), static_files(options.web_root) {}
+  auth::AuthService auth;
+  region::RegionService regions;
+  StaticFiles static_files;
+};
+
+ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions options)
+    : services_(std::make_unique<Services>(db, clock, options)),
+      router_(std::make_unique<Router>(services_->auth)) {
+  addSystemRoutes(*router_, db, kVersion);
+  addAuthRoutes(*router_, services_->auth);
+  addRegionRoutes(*router_, services_->regions);
+  if (!options.web_root.empty()) {
+    router_->setFallback(
+        [this](HttpRequest& request) { return services_->static_files.serve(request); });
+  }
+  server_ = std::make_unique<HttpServer>(
+      options.http, [this](HttpRequest& request) { return router_->handle(request); });
+  router_->metrics().addGauge("tph_http_open_connections", "HTTP connections open now.", [this] {
+    return static_cast<double>(server_->openConnections());
+  });
+}
+
+ApiServer::~ApiServer() { stop(); }
+
+std::uint16_t ApiServer::start() { return server_->start(); }
+void ApiServer::stop() {
+  if (server_) server_->stop();
+}
+void ApiServer::runUntilSignal() { server_->runUntilSignal(); }
+Router& ApiServer::router() { return *router_; }
+auth::AuthService& ApiServer::auth() { return services_->auth; }
+
+}  // namespace tph::api

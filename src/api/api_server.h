@@ -1,0 +1,50 @@
+#pragma once
+// The platform's HTTP face: builds the module services over one database, registers every
+// module's routes on one router, and serves them (plus the web app) with HttpServer.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "api/http_server.h"
+#include "auth/auth_service.h"
+#include "core/clock.h"
+
+namespace tph::store {
+class Database;
+}
+
+namespace tph::api {
+
+class Router;
+
+struct ApiServerOptions {
+  HttpServerOptions http;
+  std::filesystem::path web_root;  //!< web/dist; empty or missing serves no static files
+  auth::AuthOptions auth;
+};
+
+inline constexpr const char* kVersion = "0.1.0";
+
+class ApiServer {
+ public:
+  ApiServer(store::Database& db, const Clock& clock, ApiServerOptions options);
+  ~ApiServer();
+
+  //! Binds and starts serving; returns the bound port.
+  std::uint16_t start();
+  void stop();
+  void runUntilSignal();
+
+  Router& router();
+  auth::AuthService& auth();
+
+ private:
+  struct Services;
+  std::unique_ptr<Services> services_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+}  // namespace tph::api

@@ -1,0 +1,27 @@
+#pragma once
+// One function per module adds that module's routes. Each route parses, calls the module's
+// service and renders; no business rule lives here.
+
+#include <string>
+
+#include "api/router.h"
+
+namespace tph::store {
+class Database;
+}
+namespace tph::auth {
+class AuthService;
+}
+namespace tph::region {
+class RegionService;
+}
+
+namespace tph::api {
+
+class HttpServer;
+
+void addSystemRoutes(Router& router, store::Database& db, const std::string& version);
+void addAuthRoutes(Router& router, auth::AuthService& auth);
+void addRegionRoutes(Router& router, region::RegionService& regions);
+
+}  // namespace tph::api

@@ -1,0 +1,57 @@
+#pragma once
+// The audit chain: every state change appends an event in the same transaction as the change.
+// hash = SHA-256(prev_hash ‖ canonical JSON of {action, actor, at, id, payload, subject}), ids are
+// gapless, and a one-row head records the last id and hash, so an edited, reordered or deleted
+// event — the last one included — breaks verification.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <soci/soci.h>
+
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace tph::audit {
+
+struct AuditEvent {
+  std::int64_t id = 0;
+  Instant at;
+  std::string actor;    //!< "user:12", "provider:key_ab12", "system", "cli"
+  std::string action;   //!< "user.create", "api_key.create", ...
+  std::string subject;  //!< what changed: "user:34"
+  nlohmann::json payload;
+  std::string prev_hash;
+  std::string hash;
+};
+
+//! What an appender knows about the change; id, time and hashes are assigned by append().
+struct AuditEntry {
+  std::string actor;
+  std::string action;
+  std::string subject;
+  nlohmann::json payload = nlohmann::json::object();
+};
+
+struct VerifyReport {
+  bool ok = true;
+  std::int64_t events_checked = 0;
+  std::int64_t first_bad_id = 0;  //!< 0 when ok
+  std::string problem;            //!< what did not match
+};
+
+//! The hash of one event given its predecessor's hash.
+std::string chainHash(const std::string& prev_hash, std::int64_t id, Instant at,
+                      const std::string& actor, const std::string& action,
+                      const std::string& subject, const nlohmann::json& payload);
+
+//! Appends one event to the chain inside the caller's open transaction and returns it.
+//! Concurrent appenders serialise on the head row.
+AuditEvent appendAuditEvent(soci::session& sql, const Clock& clock, const AuditEntry& entry);
+
+//! Walks the whole chain in id order and checks ids, links, hashes and the head.
+VerifyReport verifyAuditChain(soci::session& sql);
+
+}  // namespace tph::audit

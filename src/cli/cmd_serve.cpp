@@ -1,0 +1,69 @@
+#include <spdlog/spdlog.h>
+
+#include "api/api_server.h"
+#include "cli/commands.h"
+#include "store/database.h"
+
+namespace tph::cli {
+
+namespace {
+
+struct ServeOptions {
+  CommonOptions common;
+  std::optional<std::string> listen, workers, web_root, session_ttl, body_limit;
+};
+
+int runServe(const ServeOptions& options) {
+  auto config = Config::load(options.common.config);
+  if (!config) return fail(config.error());
+  auto listen = parseListen(config->get(kListenSetting, options.listen));
+  if (!listen) return fail(listen.error());
+  auto workers = parseCount(kWorkersSetting, config->get(kWorkersSetting, options.workers));
+  if (!workers) return fail(workers.error());
+  auto ttl = parseCount(kSessionTtlSetting, config->get(kSessionTtlSetting, options.session_ttl));
+  if (!ttl) return fail(ttl.error());
+  if (*ttl == 0) return fail(Error::invalid("session_ttl_minutes", "must be at least 1"));
+  auto body_limit = parseCount(kBodyLimitSetting, config->get(kBodyLimitSetting, options.body_limit));
+  if (!body_limit) return fail(body_limit.error());
+
+  SystemClock clock;
+  auto db = openMigratedDatabase(options.common, *config, clock);
+  if (!db) return fail(db.error());
+
+  api::ApiServerOptions server_options;
+  server_options.http.host = listen->first;
+  server_options.http.port = listen->second;
+  server_options.http.workers = static_cast<int>(*workers);
+  server_options.http.body_limit_bytes = static_cast<std::size_t>(*body_limit);
+  server_options.web_root = config->get(kWebRootSetting, options.web_root);
+  server_options.auth.session_ttl = std::chrono::minutes(*ttl);
+  api::ApiServer server(**db, clock, server_options);
+  std::uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const std::exception& e) {
+    return fail(Error::invalid("listen", std::string("cannot listen on ") + listen->first + ":" +
+                                             std::to_string(listen->second) + ": " + e.what()));
+  }
+  spdlog::info("tanpuhui serving http://{}:{}/ (database {})", listen->first, port,
+               (*db)->backend() == store::Backend::kSqlite ? "SQLite" : "PostgreSQL");
+  server.runUntilSignal();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+void addServeCommand(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<ServeOptions>();
+  auto* cmd = app.add_subcommand("serve", "Serve the API and the web app until SIGINT or SIGTERM");
+  addCommonOptions(*cmd, options->common);
+  cmd->add_option("--listen", options->listen, "HOST:PORT (also TPH_LISTEN; default 127.0.0.1:8080)");
+  cmd->add_option("--workers", options->workers, "worker threads; 0 = one per core");
+  cmd->add_option("--web-root", options->web_root, "built web app to serve (default web/dist)");
+  cmd->add_option("--session-ttl-minutes", options->session_ttl, "sign-in lifetime (default 720)");
+  cmd->add_option("--body-limit-bytes", options->body_limit, "largest request body (default 64 MiB)");
+  cmd->callback([options, &exit_code] { exit_code = runServe(*options); });
+}
+
+}  // namespace tph::cli

@@ -1,0 +1,48 @@
+#pragma once
+// The subcommands of `tanpuhui`. Each add*Command registers one on the app; its callback sets
+// the process exit code. Commands parse, call module services and print; no rules live here.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/config.h"
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace tph::store {
+class Database;
+}
+
+namespace tph::cli {
+
+//! Options every data-touching command takes.
+struct CommonOptions {
+  std::optional<std::string> config;
+  std::optional<std::string> db;
+};
+
+//! Adds --config and --db to a subcommand.
+void addCommonOptions(CLI::App& command, CommonOptions& options);
+
+//! Loads the config and opens the database the options name, migrating it to this binary's schema.
+Result<std::unique_ptr<store::Database>> openMigratedDatabase(const CommonOptions& options,
+                                                              const Config& config,
+                                                              const Clock& clock);
+
+//! Prints "tanpuhui: FIELD: MESSAGE" to stderr and returns the exit code for it.
+int fail(const Error& error);
+
+void addServeCommand(CLI::App& app, int& exit_code);
+void addMigrateCommand(CLI::App& app, int& exit_code);
+void addDemoCommand(CLI::App& app, int& exit_code);
+void addUserCommand(CLI::App& app, int& exit_code);
+void addAuditCommand(CLI::App& app, int& exit_code);
+
+//! Loads data_dir/regions.toml into the database (used by migrate and demo).
+Status loadRegionFile(store::Database& db, const Clock& clock, const std::string& data_dir,
+                      const std::string& actor);
+
+}  // namespace tph::cli

@@ -1,0 +1,47 @@
+#pragma once
+// Settings for every subcommand, resolved in one place: a flag beats an environment variable,
+// which beats the TOML config file, which beats the default.
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/result.h"
+
+namespace tph::cli {
+
+//! One setting: its config-file key, environment variable, default and the flag's value, if any.
+struct Setting {
+  const char* key;
+  const char* env;
+  const char* fallback;
+};
+
+inline constexpr Setting kDbSetting{"db", "TPH_DATABASE_URL", "sqlite:var/tanpuhui.db"};
+inline constexpr Setting kListenSetting{"listen", "TPH_LISTEN", "127.0.0.1:8080"};
+inline constexpr Setting kWorkersSetting{"workers", "TPH_WORKERS", "0"};
+inline constexpr Setting kWebRootSetting{"web_root", "TPH_WEB_ROOT", "web/dist"};
+inline constexpr Setting kDataDirSetting{"data_dir", "TPH_DATA_DIR", "data"};
+inline constexpr Setting kSessionTtlSetting{"session_ttl_minutes", "TPH_SESSION_TTL_MINUTES", "720"};
+inline constexpr Setting kBodyLimitSetting{"body_limit_bytes", "TPH_BODY_LIMIT_BYTES", "67108864"};
+inline constexpr Setting kLogLevelSetting{"log_level", "TPH_LOG_LEVEL", "info"};
+
+class Config {
+ public:
+  //! Reads the config file named by --config, else TPH_CONFIG, else none.
+  static Result<Config> load(const std::optional<std::string>& config_flag);
+
+  //! The resolved value of a setting given the flag's value (empty optional: not given).
+  std::string get(const Setting& setting, const std::optional<std::string>& flag) const;
+
+ private:
+  std::map<std::string, std::string> file_values_;
+};
+
+//! Parses "HOST:PORT".
+Result<std::pair<std::string, std::uint16_t>> parseListen(const std::string& text);
+//! Parses a non-negative integer setting, naming the setting on error.
+Result<long long> parseCount(const Setting& setting, const std::string& text);
+
+}  // namespace tph::cli

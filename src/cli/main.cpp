@@ -1,0 +1,61 @@
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "store/database.h"
+#include "store/migrations.h"
+
+namespace tph::cli {
+
+void addCommonOptions(CLI::App& command, CommonOptions& options) {
+  command.add_option("--config", options.config, "TOML config file (also TPH_CONFIG)");
+  command.add_option("--db", options.db,
+                     "database URL: sqlite:PATH or postgresql://USER@HOST:PORT/DB "
+                     "(also TPH_DATABASE_URL; default sqlite:var/tanpuhui.db)");
+}
+
+int fail(const Error& error) {
+  if (error.field.empty()) {
+    std::fprintf(stderr, "tanpuhui: %s\n", error.message.c_str());
+  } else {
+    std::fprintf(stderr, "tanpuhui: %s: %s\n", error.field.c_str(), error.message.c_str());
+  }
+  return 1;
+}
+
+Result<std::unique_ptr<store::Database>> openMigratedDatabase(const CommonOptions& options,
+                                                              const Config& config,
+                                                              const Clock& clock) {
+  auto db = store::Database::open(config.get(kDbSetting, options.db));
+  if (!db) return db.error();
+  auto report = store::migrate(**db, clock);
+  if (!report) return report.error();
+  if (report->applied_now > 0) {
+    spdlog::info("database migrated to version {} ({} applied)", report->current_version,
+                 report->applied_now);
+  }
+  return std::move(*db);
+}
+
+}  // namespace tph::cli
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  CLI::App app{"tanpuhui: the carbon-inclusive platform (碳普惠) — one binary for every role"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tanpuhui 0.1.0");
+  int exit_code = 0;
+  tph::cli::addServeCommand(app, exit_code);
+  tph::cli::addMigrateCommand(app, exit_code);
+  tph::cli::addDemoCommand(app, exit_code);
+  tph::cli::addUserCommand(app, exit_code);
+  tph::cli::addAuditCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tanpuhui: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}

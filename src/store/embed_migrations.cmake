@@ -1,0 +1,18 @@
+# Generates a C++ file holding every migrations/NNNN_name.sql as a string, so the binary carries
+# its schema and needs no data directory to migrate.
+file(GLOB migration_files "${MIGRATIONS_DIR}/*.sql")
+list(SORT migration_files)
+set(body "#include \"store/migrations.h\"\n\nnamespace tph::store {\n\nstd::vector<Migration> embeddedMigrations() {\n  return {\n")
+foreach(file IN LISTS migration_files)
+  get_filename_component(stem "${file}" NAME_WE)
+  string(REGEX MATCH "^([0-9]+)_(.+)$" matched "${stem}")
+  if(NOT matched)
+    message(FATAL_ERROR "migration file ${file} is not named NNNN_name.sql")
+  endif()
+  math(EXPR version "${CMAKE_MATCH_1}")
+  file(READ "${file}" sql)
+  string(APPEND body "    {${version}, \"${CMAKE_MATCH_2}\", R\"tph_sql(${sql})tph_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n}\n\n}  // namespace tph::store\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
