@@ -27,7 +27,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds shutdown_grace{10'000};  //!< in-flight requests get this long
 };
 
-//! Shared between threads: start/stop may be called from any thread, the handler runs on workers.
+//! Shared between threads: start/stop may be called from any thread except from inside the
+//! handler (stop() waits for handlers to return); the handler runs on the worker threads.
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, HttpHandler handler);
@@ -35,7 +36,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  //! Binds, starts the workers and returns the bound port. Throws std::system_error on bind failure.
+  //! Binds, starts the workers and returns the bound port. Throws std::system_error on bind
+  //! failure.
   std::uint16_t start();
   //! Stops accepting, lets in-flight requests finish (up to shutdown_grace), closes idle
   //! connections and joins the workers. Idempotent.
