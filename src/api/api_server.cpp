@@ -28,19 +28,28 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   }
   server_ = std::make_unique<HttpServer>(
       options.http, [this](HttpRequest& request) { return router_->handle(request); });
-  router_->metrics().addGauge("tph_http_open_connections", "HTTP connections open now.", [this] {
-    return static_cast<double>(server_->openConnections());
-  });
+  router_->metrics().addGauge("tph_http_open_connections", "HTTP connections open now.",
+                              [this] { return static_cast<double>(server_->openConnections()); });
 }
 
-ApiServer::~ApiServer() { stop(); }
+ApiServer::~ApiServer() {
+  stop();
+}
 
-std::uint16_t ApiServer::start() { return server_->start(); }
+std::uint16_t ApiServer::start() {
+  return server_->start();
+}
 void ApiServer::stop() {
   if (server_) server_->stop();
 }
-void ApiServer::runUntilSignal() { server_->runUntilSignal(); }
-Router& ApiServer::router() { return *router_; }
-auth::AuthService& ApiServer::auth() { return services_->auth; }
+void ApiServer::runUntilSignal() {
+  server_->runUntilSignal();
+}
+Router& ApiServer::router() {
+  return *router_;
+}
+auth::AuthService& ApiServer::auth() {
+  return services_->auth;
+}
 
 }  // namespace tph::api

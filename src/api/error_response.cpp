@@ -32,13 +32,14 @@ int httpStatus(ErrorCode code) {
   return 500;
 }
 
-HttpResponse errorResponse(const Error& error) { return errorResponse(httpStatus(error.code), error); }
+HttpResponse errorResponse(const Error& error) {
+  return errorResponse(httpStatus(error.code), error);
+}
 
 HttpResponse errorResponse(int status, const Error& error) {
-  nlohmann::json body = {{"error",
-                          {{"code", toString(error.code)},
-                           {"field", error.field},
-                           {"message", error.message}}}};
+  nlohmann::json body = {
+      {"error",
+       {{"code", toString(error.code)}, {"field", error.field}, {"message", error.message}}}};
   HttpResponse response;
   response.status = status;
   response.setHeader("content-type", "application/json");

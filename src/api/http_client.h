@@ -1,5 +1,6 @@
 #pragma once
-// A small synchronous HTTP/1.1 client with keep-alive, for tests, benchmarks and node-to-node calls.
+// A small synchronous HTTP/1.1 client with keep-alive, for tests, benchmarks and node-to-node
+// calls.
 
 #include <chrono>
 #include <cstdint>

@@ -41,7 +41,8 @@ std::string HttpRequest::queryParam(std::string_view name) const {
     auto eq = pair.find('=');
     std::string key = percentDecode(pair.substr(0, eq), true);
     if (key == name) {
-      return eq == std::string_view::npos ? std::string{} : percentDecode(pair.substr(eq + 1), true);
+      return eq == std::string_view::npos ? std::string{}
+                                          : percentDecode(pair.substr(eq + 1), true);
     }
   }
   return {};

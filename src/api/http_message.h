@@ -13,11 +13,11 @@ namespace tph::api {
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method;          //!< "GET", "POST", ...
-  std::string target;          //!< as sent: path plus "?query"
-  std::string path;            //!< percent-decoded path, without the query
-  std::string query;           //!< raw query string, without '?'
-  HttpHeaders headers;         //!< names lower-cased
+  std::string method;   //!< "GET", "POST", ...
+  std::string target;   //!< as sent: path plus "?query"
+  std::string path;     //!< percent-decoded path, without the query
+  std::string query;    //!< raw query string, without '?'
+  HttpHeaders headers;  //!< names lower-cased
   std::string body;
   std::string client_address;  //!< peer IP as text
 
@@ -36,7 +36,8 @@ struct HttpResponse {
   std::string_view header(std::string_view lower_name) const;
 };
 
-//! Decodes %XX escapes (and '+' as space when `plus_as_space`); nullopt-free: bad escapes stay as-is.
+//! Decodes %XX escapes (and '+' as space when `plus_as_space`); nullopt-free: bad escapes stay
+//! as-is.
 std::string percentDecode(std::string_view text, bool plus_as_space);
 
 }  // namespace tph::api

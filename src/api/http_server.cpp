@@ -191,14 +191,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   //! Called on the acceptor's strand right after accept.
   void start() {
-    if (!server_.registerSession(this, weak_from_this())) {
-      closeNow();
-      return;
-    }
+    // Before registering: from then on stop() may touch the session from its strand.
     beast::error_code ec;
     stream_.socket().set_option(tcp::no_delay(true), ec);
     auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) client_address_ = peer.address().to_string();
+    if (!server_.registerSession(this, weak_from_this())) {
+      closeNow();
+      return;
+    }
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::readRequest, shared_from_this()));
   }

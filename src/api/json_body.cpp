@@ -13,9 +13,9 @@ Result<nlohmann::json> parseJsonObject(const HttpRequest& request) {
   try {
     body = nlohmann::json::parse(request.body);
   } catch (const nlohmann::json::parse_error& e) {
-    return Error::badRequest("malformed JSON at byte " + std::to_string(e.byte) +
-                                 ": the body is not valid JSON",
-                             "body");
+    return Error::badRequest(
+        "malformed JSON at byte " + std::to_string(e.byte) + ": the body is not valid JSON",
+        "body");
   }
   if (!body.is_object()) return Error::badRequest("the body must be a JSON object", "body");
   return body;

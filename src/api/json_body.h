@@ -3,10 +3,9 @@
 // wrongly typed field is a 422 naming the field.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "api/http_message.h"
 #include "core/result.h"

@@ -51,7 +51,8 @@ std::string Metrics::renderPrometheus() const {
       out += fmt::format("tph_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels,
                          kBucketsSeconds[i], cumulative);
     }
-    out += fmt::format("tph_http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels, total);
+    out += fmt::format("tph_http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels,
+                       total);
     out += fmt::format("tph_http_request_duration_seconds_sum{{{}}} {:.6f}\n", labels,
                        static_cast<double>(s->sum_ns.load()) / 1e9);
     out += fmt::format("tph_http_request_duration_seconds_count{{{}}} {}\n", labels, total);

@@ -25,8 +25,9 @@ std::string operationId(const RouteSpec& route) {
 }
 
 nlohmann::json errorRef() {
-  return {{"description", "error"},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  return {
+      {"description", "error"},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
 }  // namespace
@@ -39,7 +40,8 @@ nlohmann::json buildOpenApi(const Router& router, const std::string& version) {
         {"version", version},
         {"description",
          "Carbon-inclusive platform (碳普惠): behaviour data in, carbon accounts, incentives, "
-         "PHCER certification and registry. Errors are {\"error\":{\"code\",\"field\",\"message\"}}."}}},
+         "PHCER certification and registry. Errors are "
+         "{\"error\":{\"code\",\"field\",\"message\"}}."}}},
       {"paths", nlohmann::json::object()},
       {"components",
        {{"securitySchemes",
@@ -65,9 +67,8 @@ nlohmann::json buildOpenApi(const Router& router, const std::string& version) {
                   {"message", {{"type", "string"}}}}}}}}}}}}}}}};
 
   for (const auto& route : router.routes()) {
-    nlohmann::json op = {{"summary", route.summary},
-                         {"operationId", operationId(route)},
-                         {"tags", {route.tag}}};
+    nlohmann::json op = {
+        {"summary", route.summary}, {"operationId", operationId(route)}, {"tags", {route.tag}}};
     nlohmann::json parameters = nlohmann::json::array();
     for (std::size_t pos = route.pattern.find('{'); pos != std::string::npos;
          pos = route.pattern.find('{', pos + 1)) {

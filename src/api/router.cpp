@@ -32,7 +32,9 @@ std::string bearerToken(const HttpRequest& request) {
   return std::string(header.substr(kPrefix.size()));
 }
 
-bool isSigned(const HttpRequest& request) { return !request.header("x-tph-key").empty(); }
+bool isSigned(const HttpRequest& request) {
+  return !request.header("x-tph-key").empty();
+}
 
 }  // namespace
 
@@ -69,7 +71,8 @@ std::optional<HttpResponse> Router::authenticate(const RouteSpec& spec, RouteCon
   const HttpRequest& request = context.request;
   auto fromToken = [&]() -> std::optional<HttpResponse> {
     auto token = bearerToken(request);
-    if (token.empty()) return errorResponse(Error::unauthenticated("sign in first: no bearer token"));
+    if (token.empty())
+      return errorResponse(Error::unauthenticated("sign in first: no bearer token"));
     auto principal = auth_.authenticateToken(token);
     if (!principal) return errorResponse(principal.error());
     context.principal = std::move(*principal);
@@ -115,7 +118,8 @@ std::optional<HttpResponse> Router::authenticate(const RouteSpec& spec, RouteCon
   if (failure) return failure;
   if (!spec.roles.empty() && !context.principal->hasAnyRole(spec.roles)) {
     std::string names;
-    for (auto role : spec.roles) names += (names.empty() ? "" : ", ") + std::string(auth::roleName(role));
+    for (auto role : spec.roles)
+      names += (names.empty() ? "" : ", ") + std::string(auth::roleName(role));
     return errorResponse(Error::forbidden("this needs one of the roles: " + names));
   }
   return std::nullopt;
@@ -169,14 +173,16 @@ HttpResponse Router::handle(HttpRequest& request) {
       }
     }
   } else if (path_matched) {
-    response = errorResponse(Error{ErrorCode::kMethodNotAllowed, {},
-                                        "method " + request.method + " is not allowed here; use " +
-                                            allowed});
+    response =
+        errorResponse(Error{ErrorCode::kMethodNotAllowed,
+                            {},
+                            "method " + request.method + " is not allowed here; use " + allowed});
     response.setHeader("allow", allowed);
   } else if (auto fallback = fallback_ ? fallback_(request) : std::nullopt) {
     response = std::move(*fallback);
   } else {
-    response = errorResponse(Error::notFound("no route for " + request.method + " " + request.path));
+    response =
+        errorResponse(Error::notFound("no route for " + request.method + " " + request.path));
   }
   metrics_.record(slot, response.status, std::chrono::steady_clock::now() - started);
   if (request.method == "HEAD") response.body.clear();

@@ -29,15 +29,14 @@ const json kRoleGrantSchema = {
     {"required", {"role"}},
     {"properties", {{"role", {{"type", "string"}}}, {"region", {{"type", "string"}}}}}};
 
-const json kUserSchema = {
-    {"type", "object"},
-    {"properties",
-     {{"id", {{"type", "integer"}}},
-      {"username", {{"type", "string"}}},
-      {"display_name", {{"type", "string"}}},
-      {"status", {{"type", "string"}}},
-      {"roles", {{"type", "array"}, {"items", kRoleGrantSchema}}},
-      {"created_at", {{"type", "string"}, {"format", "date-time"}}}}}};
+const json kUserSchema = {{"type", "object"},
+                          {"properties",
+                           {{"id", {{"type", "integer"}}},
+                            {"username", {{"type", "string"}}},
+                            {"display_name", {{"type", "string"}}},
+                            {"status", {{"type", "string"}}},
+                            {"roles", {{"type", "array"}, {"items", kRoleGrantSchema}}},
+                            {"created_at", {{"type", "string"}, {"format", "date-time"}}}}}};
 
 const json kCredentialsSchema = {
     {"type", "object"},

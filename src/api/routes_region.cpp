@@ -10,8 +10,7 @@ void addRegionRoutes(Router& router, region::RegionService& regions) {
       .access = Access::kPublic,
       .summary = "The region tree (GB/T 2260 codes with Chinese and English names)",
       .tag = "region",
-      .response_schema = {{"type", "object"},
-                          {"properties", {{"regions", {{"type", "array"}}}}}},
+      .response_schema = {{"type", "object"}, {"properties", {{"regions", {{"type", "array"}}}}}},
       .handler =
           [&regions](RouteContext&) {
             auto out = nlohmann::json::array();

@@ -12,7 +12,10 @@ void addSystemRoutes(Router& router, store::Database& db, const std::string& ver
       .summary = "Liveness: the process serves requests",
       .tag = "system",
       .response_schema = {{"type", "object"}, {"properties", {{"status", {{"type", "string"}}}}}},
-      .handler = [](RouteContext&) { return jsonResponse({{"status", "ok"}}); },
+      .handler =
+          [](RouteContext&) {
+            return jsonResponse({{"status", "ok"}});
+          },
   });
   router.add({
       .method = "GET",
@@ -25,7 +28,10 @@ void addSystemRoutes(Router& router, store::Database& db, const std::string& ver
           [&db](RouteContext&) {
             try {
               int one = 0;
-              db.read([&](soci::session& sql) { sql << "SELECT 1", soci::into(one); return 0; });
+              db.read([&](soci::session& sql) {
+                sql << "SELECT 1", soci::into(one);
+                return 0;
+              });
               return jsonResponse({{"status", "ok"}, {"database", one == 1 ? "ok" : "wrong"}});
             } catch (const std::exception&) {
               return jsonResponse({{"status", "unavailable"}, {"database", "unreachable"}}, 503);
@@ -56,8 +62,8 @@ void addSystemRoutes(Router& router, store::Database& db, const std::string& ver
       .summary = "This API's OpenAPI 3.1 document",
       .tag = "system",
       .response_schema = {{"type", "object"}},
-      .handler = [&router, version](
-                     RouteContext&) { return jsonResponse(buildOpenApi(router, version)); },
+      .handler = [&router,
+                  version](RouteContext&) { return jsonResponse(buildOpenApi(router, version)); },
   });
   router.metrics().addGauge("tph_db_pool_size", "Database sessions in the pool.",
                             [&db] { return static_cast<double>(db.stats().size); });

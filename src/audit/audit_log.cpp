@@ -8,8 +8,8 @@ namespace tph::audit {
 std::string chainHash(const std::string& prev_hash, std::int64_t id, Instant at,
                       const std::string& actor, const std::string& action,
                       const std::string& subject, const nlohmann::json& payload) {
-  nlohmann::json body = {{"id", id},         {"at", toEpochMs(at)},     {"actor", actor},
-                         {"action", action}, {"subject", subject},      {"payload", payload}};
+  nlohmann::json body = {{"id", id},         {"at", toEpochMs(at)}, {"actor", actor},
+                         {"action", action}, {"subject", subject},  {"payload", payload}};
   return sha256Hex(prev_hash + canonicalJson(body));
 }
 

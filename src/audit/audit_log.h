@@ -4,12 +4,12 @@
 // gapless, and a one-row head records the last id and hash, so an edited, reordered or deleted
 // event — the last one included — breaks verification.
 
+#include <soci/soci.h>
+
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
-#include <soci/soci.h>
 
 #include "core/clock.h"
 #include "core/result.h"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 #include "audit/audit_log.h"
 #include "auth/auth_store.h"
@@ -25,7 +26,9 @@ const std::string& decoyHash() {
   return hash;
 }
 
-std::string tokenHash(const std::string& token) { return sha256Hex(token); }
+std::string tokenHash(const std::string& token) {
+  return sha256Hex(token);
+}
 
 bool validUsername(const std::string& name) {
   if (name.size() < kUsernameMinLength || name.size() > kUsernameMaxLength) return false;
@@ -37,7 +40,8 @@ bool validUsername(const std::string& name) {
 
 nlohmann::json grantsJson(const std::vector<RoleGrant>& grants) {
   auto out = nlohmann::json::array();
-  for (const auto& g : grants) out.push_back({{"role", roleName(g.role)}, {"region", g.region_code}});
+  for (const auto& g : grants)
+    out.push_back({{"role", roleName(g.role)}, {"region", g.region_code}});
   return out;
 }
 
@@ -119,9 +123,12 @@ Result<User> AuthService::registerResident(const NewUser& request) {
     auto now = toEpochMs(clock_.now());
     auto id = detail::insertUser(sql, resident, hash, now);
     detail::replaceGrants(sql, id, resident.grants, now);
-    audit::appendAuditEvent(sql, clock_,
-                            {"user:" + std::to_string(id), "user.register", "user:" + std::to_string(id),
-                             {{"username", resident.username}, {"roles", grantsJson(resident.grants)}}});
+    audit::appendAuditEvent(
+        sql, clock_,
+        {"user:" + std::to_string(id),
+         "user.register",
+         "user:" + std::to_string(id),
+         {{"username", resident.username}, {"roles", grantsJson(resident.grants)}}});
     return *detail::findUserById(sql, id);
   });
 }
@@ -158,7 +165,7 @@ Result<LoginResult> AuthService::login(const std::string& username, const std::s
     result.expires_at = now + options_.session_ttl;
     result.user = stored->user;
     detail::insertSession(sql, tokenHash(result.token), stored->user.id, toEpochMs(now),
-                         toEpochMs(result.expires_at), client_address);
+                          toEpochMs(result.expires_at), client_address);
     return Attempt{std::move(result), false};
   });
   if (!attempt) return attempt.error();
@@ -167,28 +174,56 @@ Result<LoginResult> AuthService::login(const std::string& username, const std::s
                               std::to_string(options_.login_throttle_window.count()) +
                               " minutes and try again");
   }
-  if (!attempt->success) return Error{ErrorCode::kUnauthenticated, "password", "wrong username or password"};
+  if (!attempt->success)
+    return Error{ErrorCode::kUnauthenticated, "password", "wrong username or password"};
   return std::move(*attempt->success);
 }
 
 Status AuthService::logout(const std::string& token) {
+  std::string hash = tokenHash(token);
+  forgetSession(hash);
   return db_.transaction([&](soci::session& sql) -> Status {
-    if (!detail::revokeSession(sql, tokenHash(token), toEpochMs(clock_.now()))) {
+    if (!detail::revokeSession(sql, hash, toEpochMs(clock_.now()))) {
       return Error::unauthenticated("session is not active");
     }
     return {};
   });
 }
 
+void AuthService::forgetSession(const std::string& token_hash) {
+  std::unique_lock lock(cache_mu_);
+  session_cache_.erase(token_hash);
+}
+
 Result<Principal> AuthService::authenticateToken(const std::string& token) {
   if (token.size() != 64) return Error::unauthenticated("invalid or expired token");
-  return db_.read([&](soci::session& sql) -> Result<Principal> {
-    auto user_id = detail::findLiveSession(sql, tokenHash(token), toEpochMs(clock_.now()));
-    if (!user_id) return Error::unauthenticated("invalid or expired token");
-    auto user = detail::findUserById(sql, *user_id);
+  std::string hash = tokenHash(token);
+  auto now = clock_.now();
+  {
+    std::shared_lock lock(cache_mu_);
+    auto it = session_cache_.find(hash);
+    if (it != session_cache_.end() && now < it->second.cached_until &&
+        now < it->second.session_expires) {
+      return it->second.principal;
+    }
+  }
+  auto found = db_.read([&](soci::session& sql) -> Result<CachedSession> {
+    auto session = detail::findLiveSession(sql, hash, toEpochMs(now));
+    if (!session) return Error::unauthenticated("invalid or expired token");
+    auto user = detail::findUserById(sql, session->user_id);
     if (!user) return Error::unauthenticated("invalid or expired token");
-    return principalOf(*user);
+    return CachedSession{principalOf(*user), fromEpochMs(session->expires_at_ms),
+                         now + options_.session_cache_ttl};
   });
+  if (!found) {
+    forgetSession(hash);
+    return found.error();
+  }
+  std::unique_lock lock(cache_mu_);
+  // A full cache is emptied rather than managed: entries live two seconds anyway.
+  if (session_cache_.size() >= kSessionCacheMaxEntries) session_cache_.clear();
+  session_cache_[hash] = *found;
+  return found->principal;
 }
 
 Result<Principal> AuthService::authenticateSigned(const SignedRequest& request) {
@@ -202,25 +237,26 @@ Result<Principal> AuthService::authenticateSigned(const SignedRequest& request) 
     return Error::unauthenticated("X-Tph-Timestamp must be Unix seconds");
   }
   auto now = clock_.now();
-  auto skew = std::chrono::seconds(std::llabs(
-      timestamp - std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()));
+  auto skew = std::chrono::seconds(
+      std::llabs(timestamp -
+                 std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()));
   if (skew > options_.signature_max_skew) {
     return Error::unauthenticated("X-Tph-Timestamp is more than " +
                                   std::to_string(options_.signature_max_skew.count()) +
                                   " seconds from the server's clock");
   }
   if (request.nonce.size() < kNonceMinLength || request.nonce.size() > kNonceMaxLength ||
-      !std::all_of(request.nonce.begin(), request.nonce.end(), [](unsigned char c) {
-        return std::isalnum(c) || c == '-' || c == '_';
-      })) {
-    return Error::unauthenticated("X-Tph-Nonce must be 16-64 characters of A-Z, a-z, 0-9, '-', '_'");
+      !std::all_of(request.nonce.begin(), request.nonce.end(),
+                   [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; })) {
+    return Error::unauthenticated(
+        "X-Tph-Nonce must be 16-64 characters of A-Z, a-z, 0-9, '-', '_'");
   }
   return db_.transaction([&](soci::session& sql) -> Result<Principal> {
     auto key = detail::findApiKey(sql, request.key_id);
     if (!key || key->revoked) return Error::unauthenticated("unknown or revoked API key");
-    auto expected = hmacSha256Hex(
-        key->secret, signingString(request.method, request.target, request.timestamp,
-                                   request.nonce, request.body));
+    auto expected =
+        hmacSha256Hex(key->secret, signingString(request.method, request.target, request.timestamp,
+                                                 request.nonce, request.body));
     if (!constantTimeEquals(expected, request.signature)) {
       return Error::unauthenticated("signature does not match the request");
     }
@@ -230,7 +266,8 @@ Result<Principal> AuthService::authenticateSigned(const SignedRequest& request) 
       return Error::unauthenticated("nonce was already used; sign each request afresh");
     }
     auto user = detail::findUserById(sql, key->user_id);
-    if (!user || user->status != "active") return Error::unauthenticated("API key's user is disabled");
+    if (!user || user->status != "active")
+      return Error::unauthenticated("API key's user is disabled");
     auto principal = principalOf(*user);
     principal.api_key_id = key->key_id;
     return principal;
@@ -253,9 +290,12 @@ Result<User> AuthService::createUser(const Principal& actor, const NewUser& requ
     auto now = toEpochMs(clock_.now());
     auto id = detail::insertUser(sql, request, hash, now);
     detail::replaceGrants(sql, id, request.grants, now);
-    audit::appendAuditEvent(sql, clock_,
-                            {actor.auditActor(), "user.create", "user:" + std::to_string(id),
-                             {{"username", request.username}, {"roles", grantsJson(request.grants)}}});
+    audit::appendAuditEvent(
+        sql, clock_,
+        {actor.auditActor(),
+         "user.create",
+         "user:" + std::to_string(id),
+         {{"username", request.username}, {"roles", grantsJson(request.grants)}}});
     return *detail::findUserById(sql, id);
   });
 }
@@ -284,9 +324,12 @@ Result<User> AuthService::createUserAsSystem(const std::string& actor, const New
       action = "user.create";
     }
     detail::replaceGrants(sql, id, request.grants, now);
-    audit::appendAuditEvent(sql, clock_,
-                            {actor, action, "user:" + std::to_string(id),
-                             {{"username", request.username}, {"roles", grantsJson(request.grants)}}});
+    audit::appendAuditEvent(
+        sql, clock_,
+        {actor,
+         action,
+         "user:" + std::to_string(id),
+         {{"username", request.username}, {"roles", grantsJson(request.grants)}}});
     return *detail::findUserById(sql, id);
   });
 }
@@ -312,7 +355,8 @@ Result<std::vector<User>> AuthService::listUsers(const Principal& actor, const U
   for (const auto& g : actor.grants) {
     if (g.role == Role::kRegionAdmin) regions.push_back(g.region_code);
   }
-  if (!all && regions.empty()) return Error::forbidden("only province and region admins list users");
+  if (!all && regions.empty())
+    return Error::forbidden("only province and region admins list users");
   return db_.read([&](soci::session& sql) -> Result<std::vector<User>> {
     return detail::queryUsers(sql, query, regions, all);
   });
@@ -320,7 +364,8 @@ Result<std::vector<User>> AuthService::listUsers(const Principal& actor, const U
 
 Result<ApiKey> AuthService::createApiKey(const Principal& actor, std::int64_t user_id,
                                          const std::string& label) {
-  if (label.size() > kApiKeyLabelMaxBytes) return Error::invalid("label", "label must be at most 120 bytes");
+  if (label.size() > kApiKeyLabelMaxBytes)
+    return Error::invalid("label", "label must be at most 120 bytes");
   return db_.transaction([&](soci::session& sql) -> Result<ApiKey> {
     auto user = detail::findUserById(sql, user_id);
     if (!user || !canSeeUser(actor, *user)) return Error::notFound("no such user", "user_id");
@@ -338,7 +383,9 @@ Result<ApiKey> AuthService::createApiKey(const Principal& actor, std::int64_t us
     key.created_at = clock_.now();
     detail::insertApiKey(sql, key);
     audit::appendAuditEvent(sql, clock_,
-                            {actor.auditActor(), "api_key.create", "user:" + std::to_string(user->id),
+                            {actor.auditActor(),
+                             "api_key.create",
+                             "user:" + std::to_string(user->id),
                              {{"key_id", key.key_id}, {"label", label}}});
     return key;
   });
@@ -358,7 +405,9 @@ Status AuthService::revokeApiKey(const Principal& actor, const std::string& key_
       return Error::conflict("API key is already revoked", "key_id");
     }
     audit::appendAuditEvent(sql, clock_,
-                            {actor.auditActor(), "api_key.revoke", "user:" + std::to_string(key->user_id),
+                            {actor.auditActor(),
+                             "api_key.revoke",
+                             "user:" + std::to_string(key->user_id),
                              {{"key_id", key_id}}});
     return {};
   });

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "auth/password.h"
@@ -28,6 +30,10 @@ struct AuthOptions {
   //! A signed request's timestamp may be this far from the server's clock either way.
   std::chrono::seconds signature_max_skew{300};
   PasswordCost password_cost = PasswordCost::kInteractive;
+  //! How long a validated session may be answered from memory. Logout on this process takes
+  //! effect at once; a logout, disabled user or role change made by another process sharing the
+  //! database takes effect within this time.
+  std::chrono::milliseconds session_cache_ttl{2000};
 };
 
 struct User {
@@ -87,7 +93,7 @@ std::string signingString(const std::string& method, const std::string& target,
                           const std::string& timestamp, const std::string& nonce,
                           const std::string& body);
 
-//! Shared between threads; holds no mutable state of its own.
+//! Shared between threads; its only mutable state is the session cache, guarded by cache_mu_.
 class AuthService {
  public:
   AuthService(store::Database& db, const Clock& clock, AuthOptions options = {});
@@ -110,7 +116,8 @@ class AuthService {
   Result<User> getUser(const Principal& actor, std::int64_t user_id);
   Result<std::vector<User>> listUsers(const Principal& actor, const UserQuery& query);
 
-  Result<ApiKey> createApiKey(const Principal& actor, std::int64_t user_id, const std::string& label);
+  Result<ApiKey> createApiKey(const Principal& actor, std::int64_t user_id,
+                              const std::string& label);
   Status revokeApiKey(const Principal& actor, const std::string& key_id);
 
   const AuthOptions& options() const { return options_; }
@@ -120,9 +127,20 @@ class AuthService {
   Status checkGrantsAllowed(const Principal& actor, const std::vector<RoleGrant>& grants) const;
   bool canSeeUser(const Principal& actor, const User& user) const;
 
+  void forgetSession(const std::string& token_hash);
+
+  struct CachedSession {
+    Principal principal;
+    Instant session_expires;
+    Instant cached_until;
+  };
+  static constexpr std::size_t kSessionCacheMaxEntries = 200'000;
+
   store::Database& db_;
   const Clock& clock_;
   AuthOptions options_;
+  mutable std::shared_mutex cache_mu_;
+  std::unordered_map<std::string, CachedSession> session_cache_;  // guarded by cache_mu_
 };
 
 }  // namespace tph::auth

@@ -53,7 +53,8 @@ std::int64_t insertUser(soci::session& sql, const NewUser& user, const std::stri
 void updateUser(soci::session& sql, std::int64_t user_id, const std::string& display_name,
                 const std::string& password_hash, std::int64_t now_ms) {
   long long id = user_id, now = now_ms;
-  sql << "UPDATE users SET display_name = :d, password_hash = :h, updated_at_ms = :t WHERE id = :id",
+  sql << "UPDATE users SET display_name = :d, password_hash = :h, updated_at_ms = :t WHERE id = "
+         ":id",
       soci::use(display_name), soci::use(password_hash), soci::use(now), soci::use(id);
 }
 
@@ -73,9 +74,10 @@ std::vector<RoleGrant> loadGrants(soci::session& sql, std::int64_t user_id) {
   long long id = user_id;
   std::string role, region;
   std::vector<RoleGrant> grants;
-  soci::statement st = (sql.prepare << "SELECT role, region_code FROM user_roles WHERE user_id = :id "
-                                       "ORDER BY role, region_code",
-                        soci::use(id), soci::into(role), soci::into(region));
+  soci::statement st =
+      (sql.prepare << "SELECT role, region_code FROM user_roles WHERE user_id = :id "
+                      "ORDER BY role, region_code",
+       soci::use(id), soci::into(role), soci::into(region));
   st.execute();
   while (st.fetch()) {
     // A role name this binary does not know (written by a newer one) grants nothing.
@@ -88,7 +90,8 @@ namespace {
 
 //! The leading digits a GB/T 2260 code's descendants share: 440300 → 4403, 440000 → 44.
 std::string regionPrefix(std::string code) {
-  while (code.size() > 2 && code.compare(code.size() - 2, 2, "00") == 0) code.resize(code.size() - 2);
+  while (code.size() > 2 && code.compare(code.size() - 2, 2, "00") == 0)
+    code.resize(code.size() - 2);
   return code;
 }
 
@@ -108,8 +111,9 @@ std::vector<User> queryUsers(soci::session& sql, const UserQuery& query,
     }
     where += ")";
   } else if (!query.region_code.empty()) {
-    where += " AND EXISTS (SELECT 1 FROM user_roles q WHERE q.user_id = u.id AND "
-             "q.region_code LIKE :region)";
+    where +=
+        " AND EXISTS (SELECT 1 FROM user_roles q WHERE q.user_id = u.id AND "
+        "q.region_code LIKE :region)";
     binds.push_back(regionPrefix(query.region_code) + "%");
   }
   if (!query.text.empty()) {
@@ -125,10 +129,11 @@ std::vector<User> queryUsers(soci::session& sql, const UserQuery& query,
     }
     where += "))";
   }
-  std::string text_sql = "SELECT u.id, u.username, u.display_name, u.status, u.created_at_ms "
-                         "FROM users u WHERE 1 = 1" + where +
-                         " ORDER BY u.id LIMIT " + std::to_string(query.limit) + " OFFSET " +
-                         std::to_string(query.offset);
+  std::string text_sql =
+      "SELECT u.id, u.username, u.display_name, u.status, u.created_at_ms "
+      "FROM users u WHERE 1 = 1" +
+      where + " ORDER BY u.id LIMIT " + std::to_string(query.limit) + " OFFSET " +
+      std::to_string(query.offset);
   long long id = 0, created = 0;
   std::string username, display, status;
   soci::statement st(sql);
@@ -163,7 +168,8 @@ bool regionExists(soci::session& sql, const std::string& code) {
 }
 
 void insertSession(soci::session& sql, const std::string& token_hash, std::int64_t user_id,
-                   std::int64_t now_ms, std::int64_t expires_ms, const std::string& client_address) {
+                   std::int64_t now_ms, std::int64_t expires_ms,
+                   const std::string& client_address) {
   long long id = user_id, now = now_ms, expires = expires_ms;
   sql << "INSERT INTO sessions (token_hash, user_id, created_at_ms, expires_at_ms, client_address) "
          "VALUES (:h, :u, :c, :e, :a)",
@@ -171,15 +177,15 @@ void insertSession(soci::session& sql, const std::string& token_hash, std::int64
       soci::use(client_address);
 }
 
-std::optional<std::int64_t> findLiveSession(soci::session& sql, const std::string& token_hash,
-                                            std::int64_t now_ms) {
-  long long user_id = 0, now = now_ms;
-  sql << "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id "
+std::optional<LiveSession> findLiveSession(soci::session& sql, const std::string& token_hash,
+                                           std::int64_t now_ms) {
+  long long user_id = 0, expires = 0, now = now_ms;
+  sql << "SELECT s.user_id, s.expires_at_ms FROM sessions s JOIN users u ON u.id = s.user_id "
          "WHERE s.token_hash = :h AND s.revoked_at_ms IS NULL AND s.expires_at_ms > :now "
          "AND u.status = 'active'",
-      soci::use(token_hash), soci::use(now), soci::into(user_id);
+      soci::use(token_hash), soci::use(now), soci::into(user_id), soci::into(expires);
   if (!sql.got_data()) return std::nullopt;
-  return user_id;
+  return LiveSession{user_id, expires};
 }
 
 bool revokeSession(soci::session& sql, const std::string& token_hash, std::int64_t now_ms) {

@@ -1,12 +1,12 @@
 #pragma once
 // SQL of the auth module. Internal to src/auth: other modules go through AuthService.
 
+#include <soci/soci.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <soci/soci.h>
 
 #include "auth/auth_service.h"
 
@@ -32,9 +32,13 @@ bool regionExists(soci::session& sql, const std::string& code);
 
 void insertSession(soci::session& sql, const std::string& token_hash, std::int64_t user_id,
                    std::int64_t now_ms, std::int64_t expires_ms, const std::string& client_address);
-//! The user id of a live session (not expired at now_ms, not revoked).
-std::optional<std::int64_t> findLiveSession(soci::session& sql, const std::string& token_hash,
-                                            std::int64_t now_ms);
+struct LiveSession {
+  std::int64_t user_id = 0;
+  std::int64_t expires_at_ms = 0;
+};
+//! A live session (not expired at now_ms, not revoked, its user active).
+std::optional<LiveSession> findLiveSession(soci::session& sql, const std::string& token_hash,
+                                           std::int64_t now_ms);
 //! Revokes a live session; false when there was none.
 bool revokeSession(soci::session& sql, const std::string& token_hash, std::int64_t now_ms);
 

@@ -35,10 +35,10 @@ Status checkPasswordPolicy(std::string_view password) {
 std::string hashPassword(std::string_view password, PasswordCost cost) {
   ensureSodium();
   char out[crypto_pwhash_STRBYTES];
-  unsigned long long ops =
-      cost == PasswordCost::kInteractive ? crypto_pwhash_OPSLIMIT_INTERACTIVE : crypto_pwhash_OPSLIMIT_MIN;
-  std::size_t mem =
-      cost == PasswordCost::kInteractive ? crypto_pwhash_MEMLIMIT_INTERACTIVE : crypto_pwhash_MEMLIMIT_MIN;
+  unsigned long long ops = cost == PasswordCost::kInteractive ? crypto_pwhash_OPSLIMIT_INTERACTIVE
+                                                              : crypto_pwhash_OPSLIMIT_MIN;
+  std::size_t mem = cost == PasswordCost::kInteractive ? crypto_pwhash_MEMLIMIT_INTERACTIVE
+                                                       : crypto_pwhash_MEMLIMIT_MIN;
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), ops, mem,
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw std::runtime_error("out of memory while hashing a password");

@@ -41,10 +41,13 @@ std::optional<Role> parseRole(std::string_view name) {
   return std::nullopt;
 }
 
-bool roleRequiresRegion(Role role) { return role == Role::kRegionAdmin; }
+bool roleRequiresRegion(Role role) {
+  return role == Role::kRegionAdmin;
+}
 
 bool Principal::hasRole(Role role) const {
-  return std::any_of(grants.begin(), grants.end(), [&](const RoleGrant& g) { return g.role == role; });
+  return std::any_of(grants.begin(), grants.end(),
+                     [&](const RoleGrant& g) { return g.role == role; });
 }
 
 bool Principal::hasAnyRole(const std::vector<Role>& roles) const {

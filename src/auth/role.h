@@ -25,8 +25,8 @@ enum class Role {
 };
 
 inline constexpr Role kAllRoles[] = {
-    Role::kResident,      Role::kHouseholdAdmin, Role::kEnterprise,    Role::kMerchant,
-    Role::kProvider,      Role::kVerifier,       Role::kRegionAdmin,   Role::kProvinceAdmin,
+    Role::kResident,      Role::kHouseholdAdmin, Role::kEnterprise,  Role::kMerchant,
+    Role::kProvider,      Role::kVerifier,       Role::kRegionAdmin, Role::kProvinceAdmin,
     Role::kEtsEnterprise, Role::kExchangeMember, Role::kAuditor,
 };
 

@@ -23,7 +23,8 @@ int runAuditVerify(const CommonOptions& options) {
                  static_cast<long long>(report.first_bad_id), report.problem.c_str());
     return 1;
   }
-  std::printf("audit chain ok: %lld events verified\n", static_cast<long long>(report.events_checked));
+  std::printf("audit chain ok: %lld events verified\n",
+              static_cast<long long>(report.events_checked));
   return 0;
 }
 

@@ -27,7 +27,8 @@ const DemoUser kDemoUsers[] = {
     {"provider", "深圳地铁数据接口 (demo provider)", auth::Role::kProvider, "440300"},
     {"verifier", "广东核证机构 (demo verifier)", auth::Role::kVerifier, ""},
     {"region_admin", "深圳市生态环境局 (demo region admin)", auth::Role::kRegionAdmin, "440300"},
-    {"province_admin", "广东省生态环境厅 (demo province admin)", auth::Role::kProvinceAdmin, "440000"},
+    {"province_admin", "广东省生态环境厅 (demo province admin)", auth::Role::kProvinceAdmin,
+     "440000"},
     {"ets_enterprise", "粤电控排企业 (demo ETS enterprise)", auth::Role::kEtsEnterprise, ""},
     {"exchange_member", "广碳所会员 (demo exchange member)", auth::Role::kExchangeMember, ""},
     {"auditor", "审计员 (demo auditor)", auth::Role::kAuditor, ""},
@@ -44,7 +45,8 @@ int runDemo(const DemoOptions& options) {
   SystemClock clock;
   auto db = openMigratedDatabase(options.common, *config, clock);
   if (!db) return fail(db.error());
-  auto regions = loadRegionFile(**db, clock, config->get(kDataDirSetting, options.data_dir), "demo");
+  auto regions =
+      loadRegionFile(**db, clock, config->get(kDataDirSetting, options.data_dir), "demo");
   if (!regions) return fail(regions.error());
 
   const char* env_password = std::getenv("TPH_DEMO_PASSWORD");

@@ -32,7 +32,8 @@ int runMigrate(const MigrateOptions& options) {
   if (!db) return fail(db.error());
   auto report = store::migrate(**db, clock);
   if (!report) return fail(report.error());
-  std::printf("schema: version %d (%d applied now)\n", report->current_version, report->applied_now);
+  std::printf("schema: version %d (%d applied now)\n", report->current_version,
+              report->applied_now);
   auto regions = loadRegionFile(**db, clock, config->get(kDataDirSetting, options.data_dir), "cli");
   if (!regions) return fail(regions.error());
   return 0;
@@ -42,7 +43,8 @@ int runMigrate(const MigrateOptions& options) {
 
 void addMigrateCommand(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<MigrateOptions>();
-  auto* cmd = app.add_subcommand("migrate", "Create or upgrade the schema and load the region tree");
+  auto* cmd =
+      app.add_subcommand("migrate", "Create or upgrade the schema and load the region tree");
   addCommonOptions(*cmd, options->common);
   cmd->add_option("--data-dir", options->data_dir, "folder with regions.toml (default data)");
   cmd->callback([options, &exit_code] { exit_code = runMigrate(*options); });

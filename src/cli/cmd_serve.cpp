@@ -23,7 +23,8 @@ int runServe(const ServeOptions& options) {
   auto ttl = parseCount(kSessionTtlSetting, config->get(kSessionTtlSetting, options.session_ttl));
   if (!ttl) return fail(ttl.error());
   if (*ttl == 0) return fail(Error::invalid("session_ttl_minutes", "must be at least 1"));
-  auto body_limit = parseCount(kBodyLimitSetting, config->get(kBodyLimitSetting, options.body_limit));
+  auto body_limit =
+      parseCount(kBodyLimitSetting, config->get(kBodyLimitSetting, options.body_limit));
   if (!body_limit) return fail(body_limit.error());
 
   SystemClock clock;
@@ -58,11 +59,13 @@ void addServeCommand(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand("serve", "Serve the API and the web app until SIGINT or SIGTERM");
   addCommonOptions(*cmd, options->common);
-  cmd->add_option("--listen", options->listen, "HOST:PORT (also TPH_LISTEN; default 127.0.0.1:8080)");
+  cmd->add_option("--listen", options->listen,
+                  "HOST:PORT (also TPH_LISTEN; default 127.0.0.1:8080)");
   cmd->add_option("--workers", options->workers, "worker threads; 0 = one per core");
   cmd->add_option("--web-root", options->web_root, "built web app to serve (default web/dist)");
   cmd->add_option("--session-ttl-minutes", options->session_ttl, "sign-in lifetime (default 720)");
-  cmd->add_option("--body-limit-bytes", options->body_limit, "largest request body (default 64 MiB)");
+  cmd->add_option("--body-limit-bytes", options->body_limit,
+                  "largest request body (default 64 MiB)");
   cmd->callback([options, &exit_code] { exit_code = runServe(*options); });
 }
 

@@ -2,11 +2,10 @@
 // The subcommands of `tanpuhui`. Each add*Command registers one on the app; its callback sets
 // the process exit code. Commands parse, call module services and print; no rules live here.
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/config.h"
 #include "core/clock.h"

@@ -1,8 +1,9 @@
 #include "cli/config.h"
 
+#include <toml++/toml.h>
+
 #include <charconv>
 #include <cstdlib>
-#include <toml++/toml.h>
 
 namespace tph::cli {
 
@@ -54,7 +55,8 @@ Result<std::pair<std::string, std::uint16_t>> parseListen(const std::string& tex
     return Error::invalid("listen", "port must be 0-65535");
   }
   std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return std::pair{host, static_cast<std::uint16_t>(port)};
 }
 
@@ -62,7 +64,8 @@ Result<long long> parseCount(const Setting& setting, const std::string& text) {
   long long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
-    return Error::invalid(setting.key, std::string(setting.key) + " must be a non-negative integer");
+    return Error::invalid(setting.key,
+                          std::string(setting.key) + " must be a non-negative integer");
   }
   return value;
 }

@@ -23,7 +23,8 @@ inline constexpr Setting kListenSetting{"listen", "TPH_LISTEN", "127.0.0.1:8080"
 inline constexpr Setting kWorkersSetting{"workers", "TPH_WORKERS", "0"};
 inline constexpr Setting kWebRootSetting{"web_root", "TPH_WEB_ROOT", "web/dist"};
 inline constexpr Setting kDataDirSetting{"data_dir", "TPH_DATA_DIR", "data"};
-inline constexpr Setting kSessionTtlSetting{"session_ttl_minutes", "TPH_SESSION_TTL_MINUTES", "720"};
+inline constexpr Setting kSessionTtlSetting{"session_ttl_minutes", "TPH_SESSION_TTL_MINUTES",
+                                            "720"};
 inline constexpr Setting kBodyLimitSetting{"body_limit_bytes", "TPH_BODY_LIMIT_BYTES", "67108864"};
 inline constexpr Setting kLogLevelSetting{"log_level", "TPH_LOG_LEVEL", "info"};
 

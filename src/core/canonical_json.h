@@ -3,9 +3,8 @@
 // by their UTF-8 bytes, no insignificant whitespace, UTF-8 output. Two parties that agree on the
 // value agree on the bytes.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace tph {
 

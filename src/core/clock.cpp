@@ -7,7 +7,9 @@ namespace tph {
 
 using namespace std::chrono;
 
-Instant SystemClock::now() const { return time_point_cast<milliseconds>(system_clock::now()); }
+Instant SystemClock::now() const {
+  return time_point_cast<milliseconds>(system_clock::now());
+}
 
 std::string formatIso8601(Instant t) {
   auto day = floor<days>(t);

@@ -1,6 +1,6 @@
 #pragma once
-// Time is injected: production code asks a Clock, never std::chrono::system_clock directly, so tests
-// can move time through expiries, notice periods and deadlines deterministically.
+// Time is injected: production code asks a Clock, never std::chrono::system_clock directly, so
+// tests can move time through expiries, notice periods and deadlines deterministically.
 
 #include <atomic>
 #include <chrono>
@@ -14,8 +14,12 @@ namespace tph {
 using Instant = std::chrono::sys_time<std::chrono::milliseconds>;
 
 //! Milliseconds since the Unix epoch, the form instants take in storage.
-inline std::int64_t toEpochMs(Instant t) { return t.time_since_epoch().count(); }
-inline Instant fromEpochMs(std::int64_t ms) { return Instant(std::chrono::milliseconds(ms)); }
+inline std::int64_t toEpochMs(Instant t) {
+  return t.time_since_epoch().count();
+}
+inline Instant fromEpochMs(std::int64_t ms) {
+  return Instant(std::chrono::milliseconds(ms));
+}
 
 //! A source of the current instant. Shared between threads; implementations are thread-safe.
 class Clock {

@@ -61,7 +61,9 @@ std::string randomBytes(std::size_t count) {
   return out;
 }
 
-std::string randomHex(std::size_t bytes) { return toHex(randomBytes(bytes)); }
+std::string randomHex(std::size_t bytes) {
+  return toHex(randomBytes(bytes));
+}
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

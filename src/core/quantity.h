@@ -30,7 +30,8 @@ inline std::int64_t sub(std::int64_t a, std::int64_t b) {
 }
 inline std::int64_t mul(std::int64_t a, std::int64_t b) {
   std::int64_t r;
-  if (__builtin_mul_overflow(a, b, &r)) throw QuantityOverflow("quantity overflow in multiplication");
+  if (__builtin_mul_overflow(a, b, &r))
+    throw QuantityOverflow("quantity overflow in multiplication");
   return r;
 }
 }  // namespace checked
@@ -48,9 +49,15 @@ class Quantity {
   constexpr bool isZero() const { return value_ == 0; }
   constexpr bool isNegative() const { return value_ < 0; }
 
-  friend Quantity operator+(Quantity a, Quantity b) { return Quantity(checked::add(a.value_, b.value_)); }
-  friend Quantity operator-(Quantity a, Quantity b) { return Quantity(checked::sub(a.value_, b.value_)); }
-  friend Quantity operator*(Quantity a, Rep factor) { return Quantity(checked::mul(a.value_, factor)); }
+  friend Quantity operator+(Quantity a, Quantity b) {
+    return Quantity(checked::add(a.value_, b.value_));
+  }
+  friend Quantity operator-(Quantity a, Quantity b) {
+    return Quantity(checked::sub(a.value_, b.value_));
+  }
+  friend Quantity operator*(Quantity a, Rep factor) {
+    return Quantity(checked::mul(a.value_, factor));
+  }
   friend Quantity operator*(Rep factor, Quantity a) { return a * factor; }
   Quantity operator-() const { return Quantity(checked::sub(0, value_)); }
   Quantity& operator+=(Quantity other) { return *this = *this + other; }

@@ -1,6 +1,7 @@
 #pragma once
 // Result<T> carries either a value or an Error across module boundaries for expected failures
-// (bad input, missing rows, refused permissions). Exceptions are kept for bugs and broken invariants.
+// (bad input, missing rows, refused permissions). Exceptions are kept for bugs and broken
+// invariants.
 
 #include <cassert>
 #include <stdexcept>
@@ -66,7 +67,7 @@ class BadResultAccess : public std::logic_error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : state_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }
@@ -88,6 +89,7 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
 
   const Error& error() const {
     if (ok()) throw std::logic_error("error() on a successful result");
@@ -124,8 +126,8 @@ using Status = Result<void>;
 }  // namespace tph
 
 //! Evaluates a Result-returning expression and returns its error from the enclosing function.
-#define TPH_TRY(expr)                              \
-  do {                                             \
-    auto tph_try_result_ = (expr);                 \
+#define TPH_TRY(expr)                                          \
+  do {                                                         \
+    auto tph_try_result_ = (expr);                             \
     if (!tph_try_result_.ok()) return tph_try_result_.error(); \
   } while (0)

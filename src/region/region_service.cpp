@@ -1,7 +1,8 @@
 #include "region/region_service.h"
 
-#include <algorithm>
 #include <toml++/toml.h>
+
+#include <algorithm>
 
 #include "audit/audit_log.h"
 #include "core/canonical_json.h"
@@ -66,10 +67,9 @@ Result<std::vector<Region>> parseRegionsFile(const std::filesystem::path& file) 
     regions.push_back(std::move(r));
   }
   // Parents before children, so the foreign key holds at every insert.
-  std::stable_sort(regions.begin(), regions.end(),
-                   [](const Region& a, const Region& b) {
-                     return regionLevel(a.code) < regionLevel(b.code);
-                   });
+  std::stable_sort(regions.begin(), regions.end(), [](const Region& a, const Region& b) {
+    return regionLevel(a.code) < regionLevel(b.code);
+  });
   return regions;
 }
 
@@ -98,8 +98,8 @@ Result<RegionLoadReport> RegionService::load(const std::vector<Region>& regions,
             soci::use(r.name_zh), soci::use(r.name_en);
         ++report.inserted;
       } else if (name_zh != r.name_zh || name_en != r.name_en) {
-        sql << "UPDATE regions SET name_zh = :z, name_en = :e WHERE code = :c", soci::use(r.name_zh),
-            soci::use(r.name_en), soci::use(r.code);
+        sql << "UPDATE regions SET name_zh = :z, name_en = :e WHERE code = :c",
+            soci::use(r.name_zh), soci::use(r.name_en), soci::use(r.code);
         ++report.updated;
       } else {
         ++report.unchanged;
@@ -109,7 +109,9 @@ Result<RegionLoadReport> RegionService::load(const std::vector<Region>& regions,
     }
     if (report.inserted + report.updated > 0) {
       audit::appendAuditEvent(sql, clock_,
-                              {actor, "region.load", "regions",
+                              {actor,
+                               "region.load",
+                               "regions",
                                {{"inserted", report.inserted},
                                 {"updated", report.updated},
                                 {"digest", sha256Hex(canonicalJson(digest_input))}}});

@@ -16,7 +16,8 @@ namespace {
 std::string decodePercent(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
@@ -55,21 +56,24 @@ Result<std::string> postgresKeywords(std::string_view rest) {
     authority = authority.substr(at + 1);
     auto colon = userinfo.find(':');
     pairs.emplace_back("user", decodePercent(userinfo.substr(0, colon)));
-    if (colon != std::string_view::npos) pairs.emplace_back("password", decodePercent(userinfo.substr(colon + 1)));
+    if (colon != std::string_view::npos)
+      pairs.emplace_back("password", decodePercent(userinfo.substr(colon + 1)));
   }
   std::string_view host = authority, port;
   if (!authority.empty() && authority.front() == '[') {
     auto close = authority.find(']');
     if (close == std::string_view::npos) return Error::invalid("db", "unclosed '[' in the host");
     host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      port = authority.substr(close + 2);
   } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
   if (!host.empty()) pairs.emplace_back("host", decodePercent(host));
   if (!port.empty()) {
-    if (!std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    if (!std::all_of(port.begin(), port.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
       return Error::invalid("db", "the port must be a number");
     }
     pairs.emplace_back("port", std::string(port));
@@ -80,7 +84,8 @@ Result<std::string> postgresKeywords(std::string_view rest) {
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     auto eq = pair.find('=');
-    if (eq == std::string_view::npos) return Error::invalid("db", "URL parameters must be key=value");
+    if (eq == std::string_view::npos)
+      return Error::invalid("db", "URL parameters must be key=value");
     pairs.emplace_back(decodePercent(pair.substr(0, eq)), decodePercent(pair.substr(eq + 1)));
   }
   std::string out;
@@ -167,7 +172,9 @@ void Database::begin(soci::session& sql) {
   sql << (backend_ == Backend::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
-void Database::commit(soci::session& sql) { sql << "COMMIT"; }
+void Database::commit(soci::session& sql) {
+  sql << "COMMIT";
+}
 
 void Database::rollback(soci::session& sql) noexcept {
   try {

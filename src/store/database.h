@@ -3,14 +3,14 @@
 // and the one way to open a transaction. Every use case runs in one transaction(fn): committed
 // when fn returns a successful Result, rolled back when it returns an error or throws.
 
+#include <soci/soci.h>
+
 #include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
-
-#include <soci/soci.h>
 
 #include "core/result.h"
 
@@ -35,7 +35,8 @@ class Database {
  public:
   //! Opens "sqlite:PATH" or "postgresql://..." (also "postgres://..."). The SQLite file is put in
   //! WAL mode with foreign keys on and a busy timeout.
-  static Result<std::unique_ptr<Database>> open(const std::string& url, DatabaseOptions options = {});
+  static Result<std::unique_ptr<Database>> open(const std::string& url,
+                                                DatabaseOptions options = {});
   ~Database();
 
   Backend backend() const { return backend_; }

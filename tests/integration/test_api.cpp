@@ -9,10 +9,10 @@
 #include <sstream>
 
 #include "api/api_server.h"
-#include "cli_runner.h"
 #include "api/http_client.h"
 #include "api/router.h"
 #include "auth/auth_service.h"
+#include "cli_runner.h"
 #include "core/crypto.h"
 #include "region/region_service.h"
 #include "store/database.h"
@@ -49,8 +49,8 @@ class ApiTest : public ::testing::Test {
     server_->stop();
   }
 
-  HttpResponse call(const std::string& method, const std::string& target, const std::string& body = {},
-                    const std::string& token = {}) {
+  HttpResponse call(const std::string& method, const std::string& target,
+                    const std::string& body = {}, const std::string& token = {}) {
     HttpHeaders headers = {{"content-type", "application/json"}};
     if (!token.empty()) headers.emplace_back("authorization", "Bearer " + token);
     return client_->send(method, target, headers, body);
@@ -58,24 +58,30 @@ class ApiTest : public ::testing::Test {
   static json parse(const HttpResponse& r) { return json::parse(r.body); }
 
   void addUser(const std::string& name, std::vector<auth::RoleGrant> grants) {
-    auto user = server_->auth().createUserAsSystem("test", {name, kPassword, name, std::move(grants)}, false);
+    auto user = server_->auth().createUserAsSystem(
+        "test", {name, kPassword, name, std::move(grants)}, false);
     ASSERT_TRUE(user.ok()) << user.error().message;
   }
   std::string login(const std::string& name, const std::string& password = kPassword) {
-    auto r = call("POST", "/api/v1/auth/login", json{{"username", name}, {"password", password}}.dump());
+    auto r =
+        call("POST", "/api/v1/auth/login", json{{"username", name}, {"password", password}}.dump());
     EXPECT_EQ(r.status, 200) << r.body;
     return parse(r).value("token", "");
   }
 
-  HttpResponse signedCall(const std::string& key_id, const std::string& secret, const std::string& method,
-                          const std::string& target, const std::string& body, std::int64_t skew_s = 0,
+  HttpResponse signedCall(const std::string& key_id, const std::string& secret,
+                          const std::string& method, const std::string& target,
+                          const std::string& body, std::int64_t skew_s = 0,
                           std::string nonce = {}) {
     auto ts = std::to_string(
-        std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count() + skew_s);
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count() +
+        skew_s);
     if (nonce.empty()) nonce = randomHex(16);
     auto signature = hmacSha256Hex(secret, auth::signingString(method, target, ts, nonce, body));
-    HttpHeaders headers = {{"content-type", "application/json"}, {"x-tph-key", key_id},
-                           {"x-tph-timestamp", ts}, {"x-tph-nonce", nonce},
+    HttpHeaders headers = {{"content-type", "application/json"},
+                           {"x-tph-key", key_id},
+                           {"x-tph-timestamp", ts},
+                           {"x-tph-nonce", nonce},
                            {"x-tph-signature", signature}};
     return client_->send(method, target, headers, body);
   }
@@ -105,7 +111,8 @@ TEST_F(ApiTest, RegisterErrorsNameTheField) {
                    R"({"username":"xiaolv","password":"short","display_name":"x"})");
   EXPECT_EQ(weak.status, 422);
   EXPECT_EQ(parse(weak)["error"]["field"], "password");
-  auto missing = call("POST", "/api/v1/auth/register", R"({"username":"xiaolv","password":"green-travel-42"})");
+  auto missing = call("POST", "/api/v1/auth/register",
+                      R"({"username":"xiaolv","password":"green-travel-42"})");
   EXPECT_EQ(missing.status, 422);
   EXPECT_EQ(parse(missing)["error"]["field"], "display_name");
   auto wrong_type = call("POST", "/api/v1/auth/register",
@@ -113,7 +120,9 @@ TEST_F(ApiTest, RegisterErrorsNameTheField) {
   EXPECT_EQ(wrong_type.status, 422);
   EXPECT_EQ(parse(wrong_type)["error"]["field"], "username");
   ASSERT_EQ(call("POST", "/api/v1/auth/register",
-                 R"({"username":"xiaolv","password":"green-travel-42","display_name":"x"})").status, 201);
+                 R"({"username":"xiaolv","password":"green-travel-42","display_name":"x"})")
+                .status,
+            201);
   auto taken = call("POST", "/api/v1/auth/register",
                     R"({"username":"xiaolv","password":"green-travel-42","display_name":"x"})");
   EXPECT_EQ(taken.status, 409);
@@ -148,7 +157,8 @@ TEST_F(ApiTest, ExpiredAndLoggedOutTokensAre401) {
 
 TEST_F(ApiTest, NoTokenIs401AndWrongRoleIs403) {
   addUser("alice", {{auth::Role::kResident, ""}});
-  auto create = R"({"username":"shop1","password":"green-travel-42","display_name":"s","roles":[{"role":"merchant","region":"440300"}]})";
+  auto create =
+      R"({"username":"shop1","password":"green-travel-42","display_name":"s","roles":[{"role":"merchant","region":"440300"}]})";
   auto anonymous = call("POST", "/api/v1/users", create);
   EXPECT_EQ(anonymous.status, 401);
   auto resident = call("POST", "/api/v1/users", create, login("alice"));
@@ -159,18 +169,21 @@ TEST_F(ApiTest, NoTokenIs401AndWrongRoleIs403) {
 TEST_F(ApiTest, RegionAdminIsRefusedOutsideItsRegion) {
   addUser("sz_admin", {{auth::Role::kRegionAdmin, "440300"}});
   auto token = login("sz_admin");
-  auto inside = call("POST", "/api/v1/users",
-                     R"({"username":"sz_shop","password":"green-travel-42","display_name":"s","roles":[{"role":"merchant","region":"440300"}]})",
-                     token);
+  auto inside = call(
+      "POST", "/api/v1/users",
+      R"({"username":"sz_shop","password":"green-travel-42","display_name":"s","roles":[{"role":"merchant","region":"440300"}]})",
+      token);
   EXPECT_EQ(inside.status, 201) << inside.body;
-  auto outside = call("POST", "/api/v1/users",
-                      R"({"username":"gz_shop","password":"green-travel-42","display_name":"s","roles":[{"role":"merchant","region":"440100"}]})",
-                      token);
+  auto outside = call(
+      "POST", "/api/v1/users",
+      R"({"username":"gz_shop","password":"green-travel-42","display_name":"s","roles":[{"role":"merchant","region":"440100"}]})",
+      token);
   EXPECT_EQ(outside.status, 403);
   EXPECT_EQ(parse(outside)["error"]["field"], "roles");
-  auto bad_role = call("POST", "/api/v1/users",
-                       R"({"username":"x_shop","password":"green-travel-42","display_name":"s","roles":[{"role":"wizard"}]})",
-                       token);
+  auto bad_role = call(
+      "POST", "/api/v1/users",
+      R"({"username":"x_shop","password":"green-travel-42","display_name":"s","roles":[{"role":"wizard"}]})",
+      token);
   EXPECT_EQ(bad_role.status, 422);
   EXPECT_EQ(parse(bad_role)["error"]["field"], "roles[0].role");
   auto listed = call("GET", "/api/v1/users?role=merchant", "", token);
@@ -232,14 +245,19 @@ TEST_F(SignedApiTest, ASignedRequestIsAccepted) {
 
 TEST_F(SignedApiTest, TamperedStaleAndReplayedRequestsAreRefused) {
   // Tampered: signed for one target, sent to another.
-  auto ts = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count());
+  auto ts = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count());
   auto nonce = randomHex(16);
-  auto signature = hmacSha256Hex(secret_, auth::signingString("GET", "/api/v1/me?x=1", ts, nonce, ""));
+  auto signature =
+      hmacSha256Hex(secret_, auth::signingString("GET", "/api/v1/me?x=1", ts, nonce, ""));
   auto tampered = client_->send("GET", "/api/v1/me",
-                                {{"x-tph-key", key_id_}, {"x-tph-timestamp", ts}, {"x-tph-nonce", nonce},
+                                {{"x-tph-key", key_id_},
+                                 {"x-tph-timestamp", ts},
+                                 {"x-tph-nonce", nonce},
                                  {"x-tph-signature", signature}});
   EXPECT_EQ(tampered.status, 401);
-  EXPECT_NE(parse(tampered)["error"]["message"].get<std::string>().find("signature"), std::string::npos);
+  EXPECT_NE(parse(tampered)["error"]["message"].get<std::string>().find("signature"),
+            std::string::npos);
 
   auto stale = signedCall(key_id_, secret_, "GET", "/api/v1/me", "", -400);
   EXPECT_EQ(stale.status, 401);
@@ -274,7 +292,8 @@ TEST(ApiDocs, TheSigningExampleInApiMdIsRight) {
        nonce = grab("Nonce"), body = grab("Body"), secret = grab("Secret"),
        body_hash = grab("Body SHA-256"), signature = grab("Signature");
   EXPECT_EQ(sha256Hex(body), body_hash);
-  EXPECT_EQ(hmacSha256Hex(secret, auth::signingString(method, target, timestamp, nonce, body)), signature);
+  EXPECT_EQ(hmacSha256Hex(secret, auth::signingString(method, target, timestamp, nonce, body)),
+            signature);
 }
 
 TEST_F(ApiTest, OpenApiListsEveryRoute) {
@@ -287,7 +306,8 @@ TEST_F(ApiTest, OpenApiListsEveryRoute) {
     std::string method = route.method;
     for (auto& c : method) c = static_cast<char>(std::tolower(c));
     ASSERT_TRUE(doc["paths"].contains(route.pattern)) << route.pattern << " is missing";
-    ASSERT_TRUE(doc["paths"][route.pattern].contains(method)) << route.method << " " << route.pattern;
+    ASSERT_TRUE(doc["paths"][route.pattern].contains(method))
+        << route.method << " " << route.pattern;
     const auto& op = doc["paths"][route.pattern][method];
     EXPECT_FALSE(op["summary"].get<std::string>().empty()) << route.pattern << " has no summary";
     EXPECT_TRUE(op["responses"].contains(std::to_string(route.success_status))) << route.pattern;
@@ -305,8 +325,9 @@ TEST_F(ApiTest, HealthAndMetricsReport) {
   call("GET", "/api/v1/nothing");
   auto metrics = call("GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
-  EXPECT_NE(metrics.body.find(R"(tph_http_requests_total{method="GET",route="/healthz",status="200"} 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.body.find(R"(tph_http_requests_total{method="GET",route="/healthz",status="200"} 1)"),
+      std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find(R"(route="unmatched",status="404"} 1)"), std::string::npos);
   EXPECT_NE(metrics.body.find("tph_http_request_duration_seconds_bucket"), std::string::npos);
@@ -324,9 +345,13 @@ TEST_F(ApiTest, RegionsArePublic) {
 
 TEST_F(ApiTest, AuditVerifyCatchesATamperedDatabase) {
   ASSERT_EQ(call("POST", "/api/v1/auth/register",
-                 R"({"username":"xiaolv","password":"green-travel-42","display_name":"x"})").status, 201);
+                 R"({"username":"xiaolv","password":"green-travel-42","display_name":"x"})")
+                .status,
+            201);
   ASSERT_EQ(call("POST", "/api/v1/auth/register",
-                 R"({"username":"xiaohong","password":"green-travel-42","display_name":"y"})").status, 201);
+                 R"({"username":"xiaohong","password":"green-travel-42","display_name":"y"})")
+                .status,
+            201);
   std::string out;
   EXPECT_EQ(testing::runCli("audit verify --db '" + t_.url() + "'", &out), 0) << out;
   EXPECT_NE(out.find("3 events verified"), std::string::npos) << out;
@@ -339,9 +364,13 @@ TEST_F(ApiTest, AuditVerifyCatchesATamperedDatabase) {
 
 TEST_F(ApiTest, AuditVerifyCatchesADeletedEvent) {
   ASSERT_EQ(call("POST", "/api/v1/auth/register",
-                 R"({"username":"xiaolv","password":"green-travel-42","display_name":"x"})").status, 201);
+                 R"({"username":"xiaolv","password":"green-travel-42","display_name":"x"})")
+                .status,
+            201);
   ASSERT_EQ(call("POST", "/api/v1/auth/register",
-                 R"({"username":"xiaohong","password":"green-travel-42","display_name":"y"})").status, 201);
+                 R"({"username":"xiaohong","password":"green-travel-42","display_name":"y"})")
+                .status,
+            201);
   t_.exec("DELETE FROM audit_events WHERE id = 2");
   std::string out;
   EXPECT_EQ(testing::runCli("audit verify --db '" + t_.url() + "'", &out), 1);

@@ -22,7 +22,9 @@ int count(store::Database& db, const std::string& sql_text) {
   });
 }
 
-std::string dataDir() { return std::string(TPH_SOURCE_DIR) + "/data"; }
+std::string dataDir() {
+  return std::string(TPH_SOURCE_DIR) + "/data";
+}
 
 TEST(Cli, MigrateAndDemoAreIdempotent) {
   TestDatabase t(/*migrate=*/false);
@@ -77,7 +79,8 @@ TEST(Cli, FlagsBeatEnvironmentWhichBeatsTheConfigFile) {
   ASSERT_EQ(runCli("migrate --config " + config.string(), &out, env), 0) << out;
   EXPECT_GT(count(env_db.db(), "SELECT COUNT(*) FROM regions"), 0);
 
-  ASSERT_EQ(runCli("migrate --config " + config.string() + " --db '" + flag_db.url() + "'", &out, env), 0)
+  ASSERT_EQ(
+      runCli("migrate --config " + config.string() + " --db '" + flag_db.url() + "'", &out, env), 0)
       << out;
   EXPECT_GT(count(flag_db.db(), "SELECT COUNT(*) FROM regions"), 0);
   std::filesystem::remove(config);

@@ -17,7 +17,8 @@ std::string TestDatabase::postgresBaseUrl() {
 TestDatabase::TestDatabase(bool migrate) {
   std::string base = postgresBaseUrl();
   if (base.empty()) {
-    sqlite_path_ = (std::filesystem::temp_directory_path() / ("tph_test_" + randomHex(8) + ".db")).string();
+    sqlite_path_ =
+        (std::filesystem::temp_directory_path() / ("tph_test_" + randomHex(8) + ".db")).string();
     url_ = "sqlite:" + sqlite_path_;
   } else {
     pg_schema_ = "t_" + randomHex(8);
@@ -27,8 +28,8 @@ TestDatabase::TestDatabase(bool migrate) {
       sql << "CREATE SCHEMA " + pg_schema_;
       return 0;
     });
-    url_ = base + (base.find('?') == std::string::npos ? "?" : "&") +
-           "options=-csearch_path%3D" + pg_schema_;
+    url_ = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           pg_schema_;
   }
   auto opened = store::Database::open(url_, {.pool_size = 4});
   if (!opened) throw std::runtime_error("cannot open test database: " + opened.error().message);
@@ -44,7 +45,8 @@ TestDatabase::~TestDatabase() {
   db_.reset();
   if (!sqlite_path_.empty()) {
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(sqlite_path_ + suffix, ec);
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(sqlite_path_ + suffix, ec);
   } else if (!pg_schema_.empty()) {
     if (auto admin = store::Database::open(postgresBaseUrl(), {.pool_size = 1})) {
       (*admin)->read([&](soci::session& sql) {
@@ -55,7 +57,9 @@ TestDatabase::~TestDatabase() {
   }
 }
 
-bool TestDatabase::isPostgres() const { return !pg_schema_.empty(); }
+bool TestDatabase::isPostgres() const {
+  return !pg_schema_.empty();
+}
 
 void TestDatabase::exec(const std::string& sql_text) {
   db_->read([&](soci::session& sql) {
@@ -64,6 +68,8 @@ void TestDatabase::exec(const std::string& sql_text) {
   });
 }
 
-Instant testEpoch() { return *parseIso8601("2026-03-01T00:00:00Z"); }
+Instant testEpoch() {
+  return *parseIso8601("2026-03-01T00:00:00Z");
+}
 
 }  // namespace tph::testing

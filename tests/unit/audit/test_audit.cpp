@@ -43,8 +43,8 @@ TEST_F(AuditChainTest, EventsLinkAndHashAsDocumented) {
   t_.db().read([&](soci::session& sql) {
     std::string prev, hash, payload;
     long long at_ms = 0;
-    sql << "SELECT prev_hash, hash, payload, at_ms FROM audit_events WHERE id = 2", soci::into(prev),
-        soci::into(hash), soci::into(payload), soci::into(at_ms);
+    sql << "SELECT prev_hash, hash, payload, at_ms FROM audit_events WHERE id = 2",
+        soci::into(prev), soci::into(hash), soci::into(payload), soci::into(at_ms);
     std::string first_hash;
     sql << "SELECT hash FROM audit_events WHERE id = 1", soci::into(first_hash);
     EXPECT_EQ(prev, first_hash);

@@ -38,7 +38,9 @@ class AuthTest : public ::testing::Test {
     return *user;
   }
 
-  Principal principal(const User& user) { return Principal{user.id, user.username, user.display_name, user.grants, {}}; }
+  Principal principal(const User& user) {
+    return Principal{user.id, user.username, user.display_name, user.grants, {}};
+  }
 
   ApiKey providerKey() {
     auto admin = makeUser("prov_admin", {{Role::kProvinceAdmin, "440000"}});
@@ -59,7 +61,8 @@ class AuthTest : public ::testing::Test {
         ts_offset_s);
     r.nonce = nonce.empty() ? randomHex(12) : nonce;
     r.body = body;
-    r.signature = hmacSha256Hex(key.secret, signingString(r.method, r.target, r.timestamp, r.nonce, body));
+    r.signature =
+        hmacSha256Hex(key.secret, signingString(r.method, r.target, r.timestamp, r.nonce, body));
     return r;
   }
 
@@ -69,7 +72,8 @@ class AuthTest : public ::testing::Test {
 };
 
 TEST_F(AuthTest, RegisterGivesOnlyTheResidentRoleAndIsAudited) {
-  auto user = auth_.registerResident({"xiaolv", kPassword, "小绿", {{Role::kProvinceAdmin, "440000"}}});
+  auto user =
+      auth_.registerResident({"xiaolv", kPassword, "小绿", {{Role::kProvinceAdmin, "440000"}}});
   ASSERT_TRUE(user.ok()) << user.error().message;
   ASSERT_EQ(user->grants.size(), 1u);
   EXPECT_EQ(user->grants[0].role, Role::kResident);
@@ -112,6 +116,15 @@ TEST_F(AuthTest, LoginIssuesATokenThatExpiresAndDiesAtLogout) {
   EXPECT_FALSE(auth_.logout(second->token).ok());
 }
 
+TEST_F(AuthTest, ARevocationByAnotherProcessTakesEffectWithinTheCacheTtl) {
+  makeUser("alice", {{Role::kResident, ""}});
+  auto login = auth_.login("alice", kPassword, "127.0.0.1");
+  ASSERT_TRUE(auth_.authenticateToken(login->token).ok());
+  t_.exec("UPDATE sessions SET revoked_at_ms = 1");  // as another node's logout would
+  clock_.advance(options().session_cache_ttl + 1ms);
+  EXPECT_EQ(auth_.authenticateToken(login->token).error().code, ErrorCode::kUnauthenticated);
+}
+
 TEST_F(AuthTest, TokensAreStoredOnlyAsHashes) {
   makeUser("alice", {{Role::kResident, ""}});
   auto login = auth_.login("alice", kPassword, "127.0.0.1");
@@ -152,18 +165,26 @@ TEST_F(AuthTest, AdminsCreateUsersOnlyWithinTheirReach) {
   auto shenzhen = principal(makeUser("sz_admin", {{Role::kRegionAdmin, "440300"}}));
   auto resident = principal(makeUser("alice", {{Role::kResident, ""}}));
 
-  EXPECT_TRUE(auth_.createUser(province, {"gz_admin", kPassword, "GZ", {{Role::kRegionAdmin, "440100"}}}).ok());
-  EXPECT_TRUE(auth_.createUser(shenzhen, {"sz_merchant", kPassword, "M", {{Role::kMerchant, "440300"}}}).ok());
+  EXPECT_TRUE(
+      auth_.createUser(province, {"gz_admin", kPassword, "GZ", {{Role::kRegionAdmin, "440100"}}})
+          .ok());
+  EXPECT_TRUE(
+      auth_.createUser(shenzhen, {"sz_merchant", kPassword, "M", {{Role::kMerchant, "440300"}}})
+          .ok());
 
-  auto outside = auth_.createUser(shenzhen, {"gz_merchant", kPassword, "M", {{Role::kMerchant, "440100"}}});
+  auto outside =
+      auth_.createUser(shenzhen, {"gz_merchant", kPassword, "M", {{Role::kMerchant, "440100"}}});
   EXPECT_EQ(outside.error().code, ErrorCode::kForbidden);
-  auto escalate = auth_.createUser(shenzhen, {"boss", kPassword, "B", {{Role::kProvinceAdmin, "440000"}}});
+  auto escalate =
+      auth_.createUser(shenzhen, {"boss", kPassword, "B", {{Role::kProvinceAdmin, "440000"}}});
   EXPECT_EQ(escalate.error().code, ErrorCode::kForbidden);
   auto not_admin = auth_.createUser(resident, {"x_user", kPassword, "X", {{Role::kResident, ""}}});
   EXPECT_EQ(not_admin.error().code, ErrorCode::kForbidden);
-  auto unknown_region = auth_.createUser(province, {"y_user", kPassword, "Y", {{Role::kRegionAdmin, "449900"}}});
+  auto unknown_region =
+      auth_.createUser(province, {"y_user", kPassword, "Y", {{Role::kRegionAdmin, "449900"}}});
   EXPECT_EQ(unknown_region.error().field, "roles");
-  auto no_region = auth_.createUser(province, {"z_user", kPassword, "Z", {{Role::kRegionAdmin, ""}}});
+  auto no_region =
+      auth_.createUser(province, {"z_user", kPassword, "Z", {{Role::kRegionAdmin, ""}}});
   EXPECT_EQ(no_region.error().field, "roles");
 }
 
@@ -198,10 +219,12 @@ TEST_F(AuthTest, SignedRequestsAreAcceptedOnceAndOnlyWhenIntact) {
 
   auto tampered = sign(key, R"([{"id":1}])");
   tampered.body = R"([{"id":2}])";
-  EXPECT_NE(auth_.authenticateSigned(tampered).error().message.find("signature"), std::string::npos);
+  EXPECT_NE(auth_.authenticateSigned(tampered).error().message.find("signature"),
+            std::string::npos);
 
   auto stale = sign(key, "{}", -301);
-  EXPECT_NE(auth_.authenticateSigned(stale).error().message.find("X-Tph-Timestamp"), std::string::npos);
+  EXPECT_NE(auth_.authenticateSigned(stale).error().message.find("X-Tph-Timestamp"),
+            std::string::npos);
   EXPECT_TRUE(auth_.authenticateSigned(sign(key, "{}", -299)).ok());
 
   auto wrong_key = sign(key, "{}");

@@ -66,8 +66,9 @@ TEST(Migrations, RefuseAnAppliedMigrationWhoseTextChanged) {
 
 TEST(Migrations, RefuseADatabaseNewerThanTheBinary) {
   TestDatabase t;
-  t.exec("INSERT INTO schema_migrations (version, name, checksum, applied_at_ms) "
-         "VALUES (9999, 'future', 'x', 0)");
+  t.exec(
+      "INSERT INTO schema_migrations (version, name, checksum, applied_at_ms) "
+      "VALUES (9999, 'future', 'x', 0)");
   SystemClock clock;
   auto report = migrate(t.db(), clock);
   ASSERT_FALSE(report.ok());
@@ -75,7 +76,9 @@ TEST(Migrations, RefuseADatabaseNewerThanTheBinary) {
 }
 
 TEST(Migrations, PlaceholdersBecomeEachBackendsPrimaryKey) {
-  Migration m{1, "x", "CREATE TABLE a (id {{id}});\n-- comment; not a statement\nCREATE TABLE b (x TEXT);\n"};
+  Migration m{
+      1, "x",
+      "CREATE TABLE a (id {{id}});\n-- comment; not a statement\nCREATE TABLE b (x TEXT);\n"};
   auto sqlite = migrationStatements(m, Backend::kSqlite);
   ASSERT_EQ(sqlite.size(), 2u);
   EXPECT_NE(sqlite[0].find("INTEGER PRIMARY KEY"), std::string::npos);
@@ -127,7 +130,8 @@ TEST(Database, SqliteRunsInWalModeWithForeignKeys) {
 
 TEST(Database, ForeignKeysAreEnforced) {
   TestDatabase t;
-  EXPECT_ANY_THROW(t.exec("INSERT INTO user_roles (user_id, role, granted_at_ms) VALUES (424242, 'resident', 0)"));
+  EXPECT_ANY_THROW(t.exec(
+      "INSERT INTO user_roles (user_id, role, granted_at_ms) VALUES (424242, 'resident', 0)"));
 }
 
 TEST(Transaction, CommitsOnSuccessAndRollsBackOnErrorOrThrow) {
