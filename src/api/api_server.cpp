@@ -3,6 +3,7 @@
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "methodology/methodology_service.h"
 #include "region/region_service.h"
 #include "store/database.h"
 
@@ -10,9 +11,10 @@ namespace tph::api {
 
 struct ApiServer::Services {
   Services(store::Database& db, const Clock& clock, const ApiServerOptions& options)
-      : auth(db, clock, options.auth), regions(db, clock), static_files(options.web_root) {}
+      : auth(db, clock, options.auth), regions(db, clock), methodologies(db, clock), static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
+  methodology::MethodologyService methodologies;
   StaticFiles static_files;
 };
 
@@ -22,6 +24,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addSystemRoutes(*router_, db, kVersion);
   addAuthRoutes(*router_, services_->auth);
   addRegionRoutes(*router_, services_->regions);
+  addMethodologyRoutes(*router_, services_->methodologies);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });
@@ -51,5 +54,7 @@ Router& ApiServer::router() {
 auth::AuthService& ApiServer::auth() {
   return services_->auth;
 }
+
+methodology::MethodologyService& ApiServer::methodologies() { return services_->methodologies; }
 
 }  // namespace tph::api

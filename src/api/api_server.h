@@ -14,6 +14,9 @@
 namespace tph::store {
 class Database;
 }
+namespace tph::methodology {
+class MethodologyService;
+}
 
 namespace tph::api {
 
@@ -39,6 +42,7 @@ class ApiServer {
 
   Router& router();
   auth::AuthService& auth();
+  methodology::MethodologyService& methodologies();
 
  private:
   struct Services;

@@ -15,6 +15,9 @@ class AuthService;
 namespace tph::region {
 class RegionService;
 }
+namespace tph::methodology {
+class MethodologyService;
+}
 
 namespace tph::api {
 
@@ -23,5 +26,6 @@ class HttpServer;
 void addSystemRoutes(Router& router, store::Database& db, const std::string& version);
 void addAuthRoutes(Router& router, auth::AuthService& auth);
 void addRegionRoutes(Router& router, region::RegionService& regions);
+void addMethodologyRoutes(Router& router, methodology::MethodologyService& methodologies);
 
 }  // namespace tph::api

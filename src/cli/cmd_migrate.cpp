@@ -34,8 +34,11 @@ int runMigrate(const MigrateOptions& options) {
   if (!report) return fail(report.error());
   std::printf("schema: version %d (%d applied now)\n", report->current_version,
               report->applied_now);
-  auto regions = loadRegionFile(**db, clock, config->get(kDataDirSetting, options.data_dir), "cli");
+  std::string data_dir = config->get(kDataDirSetting, options.data_dir);
+  auto regions = loadRegionFile(**db, clock, data_dir, "cli");
   if (!regions) return fail(regions.error());
+  auto methodologies = importMethodologies(**db, clock, data_dir, "cli");
+  if (!methodologies) return fail(methodologies.error());
   return 0;
 }
 
@@ -44,9 +47,9 @@ int runMigrate(const MigrateOptions& options) {
 void addMigrateCommand(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<MigrateOptions>();
   auto* cmd =
-      app.add_subcommand("migrate", "Create or upgrade the schema and load the region tree");
+      app.add_subcommand("migrate", "Create or upgrade the schema; load regions, factors and new methodologies");
   addCommonOptions(*cmd, options->common);
-  cmd->add_option("--data-dir", options->data_dir, "folder with regions.toml (default data)");
+  cmd->add_option("--data-dir", options->data_dir, "folder with regions.toml, emission_factors.toml, methodologies/ (default data)");
   cmd->callback([options, &exit_code] { exit_code = runMigrate(*options); });
 }
 

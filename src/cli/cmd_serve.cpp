@@ -2,6 +2,7 @@
 
 #include "api/api_server.h"
 #include "cli/commands.h"
+#include "methodology/methodology_service.h"
 #include "store/database.h"
 
 namespace tph::cli {
@@ -10,7 +11,7 @@ namespace {
 
 struct ServeOptions {
   CommonOptions common;
-  std::optional<std::string> listen, workers, web_root, session_ttl, body_limit;
+  std::optional<std::string> listen, workers, web_root, session_ttl, body_limit, data_dir;
 };
 
 int runServe(const ServeOptions& options) {
@@ -30,6 +31,11 @@ int runServe(const ServeOptions& options) {
   SystemClock clock;
   auto db = openMigratedDatabase(options.common, *config, clock);
   if (!db) return fail(db.error());
+  // A fresh database gets the shipped methodology library at first start.
+  if (methodology::MethodologyService(**db, clock).empty()) {
+    auto imported = importMethodologies(**db, clock, config->get(kDataDirSetting, options.data_dir), "serve");
+    if (!imported) return fail(imported.error());
+  }
 
   api::ApiServerOptions server_options;
   server_options.http.host = listen->first;
@@ -62,6 +68,7 @@ void addServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--listen", options->listen,
                   "HOST:PORT (also TPH_LISTEN; default 127.0.0.1:8080)");
   cmd->add_option("--workers", options->workers, "worker threads; 0 = one per core");
+  cmd->add_option("--data-dir", options->data_dir, "methodology library to load into a fresh database (default data)");
   cmd->add_option("--web-root", options->web_root, "built web app to serve (default web/dist)");
   cmd->add_option("--session-ttl-minutes", options->session_ttl, "sign-in lifetime (default 720)");
   cmd->add_option("--body-limit-bytes", options->body_limit,

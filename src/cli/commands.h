@@ -39,6 +39,11 @@ void addMigrateCommand(CLI::App& app, int& exit_code);
 void addDemoCommand(CLI::App& app, int& exit_code);
 void addUserCommand(CLI::App& app, int& exit_code);
 void addAuditCommand(CLI::App& app, int& exit_code);
+void addMethodologyCommands(CLI::App& app, int& exit_code);
+
+//! Imports data_dir's factor library and new methodology files, printing every problem found.
+Status importMethodologies(store::Database& db, const Clock& clock, const std::string& data_dir,
+                           const std::string& actor);
 
 //! Loads data_dir/regions.toml into the database (used by migrate and demo).
 Status loadRegionFile(store::Database& db, const Clock& clock, const std::string& data_dir,

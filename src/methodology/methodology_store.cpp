@@ -1,5 +1,7 @@
 #include "methodology/methodology_store.h"
 
+#include "store/database.h"
+
 namespace tph::methodology::detail {
 
 namespace {
@@ -16,9 +18,9 @@ std::string optionalText(const soci::row& row, std::size_t i) {
 StoredVersion versionFromRow(const soci::row& row) {
   StoredVersion v;
   VersionSummary& s = v.summary;
-  s.row_id = row.get<long long>(0);
+  s.row_id = store::rowInt64(row, 0);
   s.methodology_id = row.get<std::string>(1);
-  s.version = static_cast<int>(row.get<int>(2));
+  s.version = static_cast<int>(store::rowInt64(row, 2));
   s.state = row.get<std::string>(3);
   s.scope = row.get<std::string>(4);
   s.domain = row.get<std::string>(5);
@@ -27,10 +29,10 @@ StoredVersion versionFromRow(const soci::row& row) {
   s.effective_from = row.get<std::string>(8);
   s.effective_until = optionalText(row, 9);
   s.created_by = row.get<std::string>(10);
-  s.created_at = fromEpochMs(row.get<long long>(11));
-  s.updated_at = fromEpochMs(row.get<long long>(12));
+  s.created_at = fromEpochMs(store::rowInt64(row, 11));
+  s.updated_at = fromEpochMs(store::rowInt64(row, 12));
   s.decision_reason = optionalText(row, 13);
-  if (row.get_indicator(14) != soci::i_null) s.proposal_id = row.get<long long>(14);
+  if (row.get_indicator(14) != soci::i_null) s.proposal_id = store::rowInt64(row, 14);
   v.definition_toml = row.get<std::string>(15);
   v.factors_json = optionalText(row, 16);
   return v;
@@ -60,9 +62,9 @@ FactorLibrary loadFactorLibrary(soci::session& sql) {
   for (const auto& row : rows) {
     EmissionFactor f;
     f.key = row.get<std::string>(0);
-    f.value = row.get<double>(1);
+    f.value = store::rowDouble(row, 1);
     f.unit = row.get<std::string>(2);
-    f.year = row.get<int>(3);
+    f.year = static_cast<int>(store::rowInt64(row, 3));
     f.region = row.get<std::string>(4);
     f.source = row.get<std::string>(5);
     f.source_kind = row.get<std::string>(6);
@@ -219,8 +221,8 @@ std::vector<VersionComment> loadComments(soci::session& sql, std::int64_t row_id
                                                  "ORDER BY id",
                                   soci::use(id));
   for (const auto& row : rows) {
-    out.push_back({row.get<long long>(0), row.get<std::string>(1), row.get<std::string>(2),
-                   row.get<std::string>(3), fromEpochMs(row.get<long long>(4))});
+    out.push_back({store::rowInt64(row, 0), row.get<std::string>(1), row.get<std::string>(2),
+                   row.get<std::string>(3), fromEpochMs(store::rowInt64(row, 4))});
   }
   return out;
 }
@@ -240,15 +242,15 @@ namespace {
 
 Proposal proposalFromRow(const soci::row& row) {
   Proposal p;
-  p.id = row.get<long long>(0);
+  p.id = store::rowInt64(row, 0);
   p.title = row.get<std::string>(1);
   p.domain = row.get<std::string>(2);
   p.description = row.get<std::string>(3);
   p.contact = row.get<std::string>(4);
-  if (row.get_indicator(5) != soci::i_null) p.proposer_user_id = row.get<long long>(5);
+  if (row.get_indicator(5) != soci::i_null) p.proposer_user_id = store::rowInt64(row, 5);
   p.region_code = row.get<std::string>(6);
   p.status = row.get<std::string>(7);
-  p.created_at = fromEpochMs(row.get<long long>(8));
+  p.created_at = fromEpochMs(store::rowInt64(row, 8));
   return p;
 }
 

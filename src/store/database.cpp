@@ -184,6 +184,28 @@ void Database::rollback(soci::session& sql) noexcept {
   }
 }
 
+std::int64_t rowInt64(const soci::row& row, std::size_t column) {
+  switch (row.get_properties(column).get_data_type()) {
+    case soci::dt_integer:
+      return row.get<int>(column);
+    case soci::dt_long_long:
+      return row.get<long long>(column);
+    case soci::dt_unsigned_long_long:
+      return static_cast<std::int64_t>(row.get<unsigned long long>(column));
+    case soci::dt_double:
+      return static_cast<std::int64_t>(row.get<double>(column));
+    case soci::dt_string:
+      return std::stoll(row.get<std::string>(column));
+    default:
+      throw std::logic_error("column " + std::to_string(column) + " is not an integer");
+  }
+}
+
+double rowDouble(const soci::row& row, std::size_t column) {
+  if (row.get_properties(column).get_data_type() == soci::dt_double) return row.get<double>(column);
+  return static_cast<double>(rowInt64(row, column));
+}
+
 bool isUniqueViolation(const std::exception& e) {
   if (auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
     return pg->sqlstate() == "23505";

@@ -108,6 +108,12 @@ struct ConnectionTarget {
 };
 Result<ConnectionTarget> parseDatabaseUrl(const std::string& url);
 
+//! An integer column of a dynamic row, whichever integer type the backend reports for it
+//! (SQLite's INTEGER PRIMARY KEY is a 32-bit type to SOCI, PostgreSQL's BIGINT a 64-bit one).
+std::int64_t rowInt64(const soci::row& row, std::size_t column);
+//! A floating-point column of a dynamic row; integers are converted.
+double rowDouble(const soci::row& row, std::size_t column);
+
 //! True when the exception is a uniqueness violation on either backend.
 bool isUniqueViolation(const std::exception& e);
 
