@@ -65,15 +65,17 @@ void BM_AuthenticateToken(benchmark::State& state) {
   auth::AuthOptions options;
   options.password_cost = auth::PasswordCost::kMinimum;
   auth::AuthService auth(*t.db, clock, options);
-  (void)auth.createUserAsSystem("bench", {"bench_user", "bench-password-1", "b", {{auth::Role::kResident, ""}}},
-                                false);
+  (void)auth.createUserAsSystem(
+      "bench", {"bench_user", "bench-password-1", "b", {{auth::Role::kResident, ""}}}, false);
   auto login = auth.login("bench_user", "bench-password-1", "127.0.0.1");
   for (auto _ : state) benchmark::DoNotOptimize(auth.authenticateToken(login->token));
 }
 BENCHMARK(BM_AuthenticateToken)->Unit(benchmark::kMicrosecond);
 
 void BM_PasswordHash_Interactive(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(auth::hashPassword("bench-password-1", auth::PasswordCost::kInteractive));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(
+        auth::hashPassword("bench-password-1", auth::PasswordCost::kInteractive));
 }
 BENCHMARK(BM_PasswordHash_Interactive)->Unit(benchmark::kMillisecond)->Iterations(5);
 

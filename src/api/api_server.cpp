@@ -11,7 +11,10 @@ namespace tph::api {
 
 struct ApiServer::Services {
   Services(store::Database& db, const Clock& clock, const ApiServerOptions& options)
-      : auth(db, clock, options.auth), regions(db, clock), methodologies(db, clock), static_files(options.web_root) {}
+      : auth(db, clock, options.auth),
+        regions(db, clock),
+        methodologies(db, clock),
+        static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
   methodology::MethodologyService methodologies;
@@ -55,6 +58,8 @@ auth::AuthService& ApiServer::auth() {
   return services_->auth;
 }
 
-methodology::MethodologyService& ApiServer::methodologies() { return services_->methodologies; }
+methodology::MethodologyService& ApiServer::methodologies() {
+  return services_->methodologies;
+}
 
 }  // namespace tph::api

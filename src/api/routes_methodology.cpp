@@ -11,7 +11,9 @@ using auth::Role;
 using methodology::MethodologyService;
 using nlohmann::json;
 
-json optionalText(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+json optionalText(const std::string& s) {
+  return s.empty() ? json(nullptr) : json(s);
+}
 
 json summaryJson(const methodology::VersionSummary& s) {
   return {{"row_id", s.row_id},
@@ -41,8 +43,12 @@ json lintJson(const std::vector<methodology::LintIssue>& issues) {
 json definitionJson(const methodology::MethodologyDefinition& d) {
   json inputs = json::array();
   for (const auto& in : d.inputs) {
-    inputs.push_back({{"name", in.name}, {"unit", in.unit}, {"type", in.integer ? "integer" : "number"},
-                      {"min", in.min}, {"max", in.max}, {"required", in.required},
+    inputs.push_back({{"name", in.name},
+                      {"unit", in.unit},
+                      {"type", in.integer ? "integer" : "number"},
+                      {"min", in.min},
+                      {"max", in.max},
+                      {"required", in.required},
                       {"description", in.description}});
   }
   json caps = json::object();
@@ -50,11 +56,13 @@ json definitionJson(const methodology::MethodologyDefinition& d) {
   if (d.caps.per_month_grams) caps["per_month_grams"] = *d.caps.per_month_grams;
   if (d.caps.per_year_grams) caps["per_year_grams"] = *d.caps.per_year_grams;
   json input_caps = json::array();
-  for (const auto& c : d.caps.input_caps) input_caps.push_back({{"input", c.input}, {"per_day", c.per_day}});
+  for (const auto& c : d.caps.input_caps)
+    input_caps.push_back({{"input", c.input}, {"per_day", c.per_day}});
   caps["input_caps"] = input_caps;
   caps["keep"] = d.caps.keep;
   json examples = json::array();
-  for (const auto& e : d.examples) examples.push_back({{"inputs", e.inputs}, {"grams", e.grams}, {"note", e.note}});
+  for (const auto& e : d.examples)
+    examples.push_back({{"inputs", e.inputs}, {"grams", e.grams}, {"note", e.note}});
   return {{"description_zh", d.description_zh},
           {"description_en", d.description_en},
           {"subjects", d.subjects},
@@ -72,7 +80,10 @@ json detailJson(const methodology::VersionDetail& v) {
   out["factors"] = v.factors;
   json comments = json::array();
   for (const auto& c : v.comments) {
-    comments.push_back({{"id", c.id}, {"author", c.author}, {"kind", c.kind}, {"body", c.body},
+    comments.push_back({{"id", c.id},
+                        {"author", c.author},
+                        {"kind", c.kind},
+                        {"body", c.body},
                         {"at", formatIso8601(c.at)}});
   }
   out["comments"] = comments;
@@ -86,8 +97,13 @@ HttpResponse render(const Result<methodology::VersionDetail>& result, int status
 }
 
 json proposalJson(const methodology::Proposal& p, bool with_contact) {
-  json out = {{"id", p.id}, {"title", p.title}, {"domain", p.domain}, {"description", p.description},
-              {"region", p.region_code}, {"status", p.status}, {"created_at", formatIso8601(p.created_at)}};
+  json out = {{"id", p.id},
+              {"title", p.title},
+              {"domain", p.domain},
+              {"description", p.description},
+              {"region", p.region_code},
+              {"status", p.status},
+              {"created_at", formatIso8601(p.created_at)}};
   if (with_contact) out["contact"] = p.contact;
   return out;
 }
@@ -110,12 +126,16 @@ const json kDetailSchema = {{"type", "object"},
                               {"lint", {{"type", "array"}}}}}};
 const json kReasonSchema = {{"type", "object"}, {"properties", {{"reason", {{"type", "string"}}}}}};
 
-//! Adds one lifecycle step: POST /api/v1/methodology-versions/{id}/STEP with an optional text field.
-void addStep(Router& router, MethodologyService& service, const std::string& step, std::vector<Role> roles,
-             const std::string& summary, const std::string& field,
-             std::function<Result<methodology::VersionDetail>(const auth::Principal&, std::int64_t, const std::string&)> call) {
-  json schema = field.empty() ? json(nullptr)
-                              : json{{"type", "object"}, {"properties", {{field, {{"type", "string"}}}}}};
+//! Adds one lifecycle step: POST /api/v1/methodology-versions/{id}/STEP with an optional text
+//! field.
+void addStep(Router& router, MethodologyService& service, const std::string& step,
+             std::vector<Role> roles, const std::string& summary, const std::string& field,
+             std::function<Result<methodology::VersionDetail>(const auth::Principal&, std::int64_t,
+                                                              const std::string&)>
+                 call) {
+  json schema = field.empty()
+                    ? json(nullptr)
+                    : json{{"type", "object"}, {"properties", {{field, {{"type", "string"}}}}}};
   router.add({
       .method = "POST",
       .pattern = "/api/v1/methodology-versions/{id}/" + step,
@@ -150,13 +170,16 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
       .method = "GET",
       .pattern = "/api/v1/methodologies",
       .access = Access::kPublic,
-      .summary = "Methodology versions, filtered by domain, region and state (public: active and retired)",
+      .summary =
+          "Methodology versions, filtered by domain, region and state (public: active and retired)",
       .tag = "methodology",
       .response_schema = {{"type", "object"},
-                          {"properties", {{"methodologies", {{"type", "array"}, {"items", kSummarySchema}}}}}},
+                          {"properties",
+                           {{"methodologies", {{"type", "array"}, {"items", kSummarySchema}}}}}},
       .handler =
           [&service](RouteContext& ctx) {
-            methodology::VersionFilter filter{ctx.request.queryParam("domain"), ctx.request.queryParam("region"),
+            methodology::VersionFilter filter{ctx.request.queryParam("domain"),
+                                              ctx.request.queryParam("region"),
                                               ctx.request.queryParam("state")};
             json out = json::array();
             for (const auto& s : service.list(ctx.principal, filter)) out.push_back(summaryJson(s));
@@ -170,7 +193,8 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
       .summary = "Every version of one methodology with its formula, factors, sources and history",
       .tag = "methodology",
       .response_schema = {{"type", "object"},
-                          {"properties", {{"versions", {{"type", "array"}, {"items", kDetailSchema}}}}}},
+                          {"properties",
+                           {{"versions", {{"type", "array"}, {"items", kDetailSchema}}}}}},
       .handler =
           [&service](RouteContext& ctx) {
             auto versions = service.versionsOf(ctx.principal, ctx.param("id"));
@@ -205,8 +229,13 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
           [&service](RouteContext&) {
             json out = json::array();
             for (const auto& f : service.factors()) {
-              out.push_back({{"key", f.key}, {"value", f.value}, {"unit", f.unit}, {"year", f.year},
-                             {"region", f.region}, {"source", f.source}, {"source_kind", f.source_kind},
+              out.push_back({{"key", f.key},
+                             {"value", f.value},
+                             {"unit", f.unit},
+                             {"year", f.year},
+                             {"region", f.region},
+                             {"source", f.source},
+                             {"source_kind", f.source_kind},
                              {"note", f.note}});
             }
             auto response = jsonResponse({{"factors", out}});
@@ -218,7 +247,8 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
       .method = "POST",
       .pattern = "/api/v1/quantify",
       .access = Access::kPublic,
-      .summary = "Quantify one behaviour: grams CO2e with the full explanation (for calculators and apps)",
+      .summary =
+          "Quantify one behaviour: grams CO2e with the full explanation (for calculators and apps)",
       .tag = "methodology",
       .request_schema = {{"type", "object"},
                          {"required", {"methodology", "inputs"}},
@@ -256,15 +286,18 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
             if (!at->empty()) {
               request.occurred_at = parseIso8601(*at);
               if (!request.occurred_at) {
-                return errorResponse(Error::invalid("occurred_at", "occurred_at must be an ISO 8601 instant with offset"));
+                return errorResponse(Error::invalid(
+                    "occurred_at", "occurred_at must be an ISO 8601 instant with offset"));
               }
             }
             auto inputs = body->find("inputs");
             if (inputs == body->end() || !inputs->is_object()) {
-              return errorResponse(Error::invalid("inputs", "inputs must be an object of name: number"));
+              return errorResponse(
+                  Error::invalid("inputs", "inputs must be an object of name: number"));
             }
             for (const auto& [name, value] : inputs->items()) {
-              if (!value.is_number()) return errorResponse(Error::invalid("inputs." + name, name + " must be a number"));
+              if (!value.is_number())
+                return errorResponse(Error::invalid("inputs." + name, name + " must be a number"));
               request.inputs.emplace_back(name, value.get<double>());
             }
             auto result = service.quantify(request);
@@ -282,7 +315,8 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
       .access = Access::kPublic,
       .summary = "Lint a methodology definition (TOML) against the factor library",
       .tag = "methodology",
-      .request_schema = {{"type", "object"}, {"required", {"definition"}},
+      .request_schema = {{"type", "object"},
+                         {"required", {"definition"}},
                          {"properties", {{"definition", {{"type", "string"}}}}}},
       .response_schema = {{"type", "object"}, {"properties", {{"issues", {{"type", "array"}}}}}},
       .handler =
@@ -291,7 +325,8 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
             if (!body) return errorResponse(body.error());
             auto text = requireString(*body, "definition");
             if (!text) return errorResponse(text.error());
-            if (text->size() > 64 * 1024) return errorResponse(Error::invalid("definition", "at most 64 KiB"));
+            if (text->size() > 64 * 1024)
+              return errorResponse(Error::invalid("definition", "at most 64 KiB"));
             auto issues = service.lint(*text);
             return jsonResponse({{"ok", issues.empty()}, {"issues", lintJson(issues)}});
           },
@@ -317,7 +352,8 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
             auto body = parseJsonObject(ctx.request);
             if (!body) return errorResponse(body.error());
             methodology::Proposal p;
-            for (auto [field, target] : {std::pair{"title", &p.title}, {"domain", &p.domain},
+            for (auto [field, target] : {std::pair{"title", &p.title},
+                                         {"domain", &p.domain},
                                          {"description", &p.description}}) {
               auto value = requireString(*body, field);
               if (!value) return errorResponse(value.error());
@@ -346,7 +382,8 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
             auto list = service.proposals(ctx.caller());
             if (!list) return errorResponse(list.error());
             json out = json::array();
-            for (const auto& p : *list) out.push_back(proposalJson(p, ctx.caller().administersRegion(p.region_code)));
+            for (const auto& p : *list)
+              out.push_back(proposalJson(p, ctx.caller().administersRegion(p.region_code)));
             return jsonResponse({{"proposals", out}});
           },
   });
@@ -359,7 +396,9 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
       .tag = "methodology",
       .request_schema = {{"type", "object"},
                          {"required", {"definition"}},
-                         {"properties", {{"definition", {{"type", "string"}}}, {"proposal_id", {{"type", "integer"}}}}}},
+                         {"properties",
+                          {{"definition", {{"type", "string"}}},
+                           {"proposal_id", {{"type", "integer"}}}}}},
       .response_schema = kDetailSchema,
       .success_status = 201,
       .handler =
@@ -384,7 +423,8 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
       .roles = {Role::kProvinceAdmin, Role::kRegionAdmin},
       .summary = "Edit a draft's TOML text (linted on save)",
       .tag = "methodology",
-      .request_schema = {{"type", "object"}, {"required", {"definition"}},
+      .request_schema = {{"type", "object"},
+                         {"required", {"definition"}},
                          {"properties", {{"definition", {{"type", "string"}}}}}},
       .response_schema = kDetailSchema,
       .handler =
@@ -401,9 +441,13 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
   std::vector<Role> admins = {Role::kProvinceAdmin, Role::kRegionAdmin};
   std::vector<Role> province = {Role::kProvinceAdmin};
   addStep(router, service, "submit", admins, "Submit a lint-clean draft for review", "",
-          [&service](const auth::Principal& p, std::int64_t id, const std::string&) { return service.submit(p, id); });
+          [&service](const auth::Principal& p, std::int64_t id, const std::string&) {
+            return service.submit(p, id);
+          });
   addStep(router, service, "review", province, "Put a submitted version under expert review", "",
-          [&service](const auth::Principal& p, std::int64_t id, const std::string&) { return service.startReview(p, id); });
+          [&service](const auth::Principal& p, std::int64_t id, const std::string&) {
+            return service.startReview(p, id);
+          });
   addStep(router, service, "comments", admins, "Record a review comment", "comment",
           [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.comment(p, id, text);
@@ -412,18 +456,19 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
           [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.approve(p, id, text);
           });
-  addStep(router, service, "reject", province, "Reject a version under review, with the reason", "reason",
-          [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
+  addStep(router, service, "reject", province, "Reject a version under review, with the reason",
+          "reason", [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.reject(p, id, text);
           });
   addStep(router, service, "activate", province,
-          "Activate an approved version from a date (YYYY-MM-DD); the previous version ends the day before",
+          "Activate an approved version from a date (YYYY-MM-DD); the previous version ends the "
+          "day before",
           "effective_from",
           [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.activate(p, id, text);
           });
-  addStep(router, service, "retire", province, "Retire an active version (in force until a date, default today)",
-          "effective_until",
+  addStep(router, service, "retire", province,
+          "Retire an active version (in force until a date, default today)", "effective_until",
           [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.retire(p, id, text);
           });

@@ -46,10 +46,11 @@ int runMigrate(const MigrateOptions& options) {
 
 void addMigrateCommand(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<MigrateOptions>();
-  auto* cmd =
-      app.add_subcommand("migrate", "Create or upgrade the schema; load regions, factors and new methodologies");
+  auto* cmd = app.add_subcommand(
+      "migrate", "Create or upgrade the schema; load regions, factors and new methodologies");
   addCommonOptions(*cmd, options->common);
-  cmd->add_option("--data-dir", options->data_dir, "folder with regions.toml, emission_factors.toml, methodologies/ (default data)");
+  cmd->add_option("--data-dir", options->data_dir,
+                  "folder with regions.toml, emission_factors.toml, methodologies/ (default data)");
   cmd->callback([options, &exit_code] { exit_code = runMigrate(*options); });
 }
 

@@ -33,7 +33,8 @@ int runServe(const ServeOptions& options) {
   if (!db) return fail(db.error());
   // A fresh database gets the shipped methodology library at first start.
   if (methodology::MethodologyService(**db, clock).empty()) {
-    auto imported = importMethodologies(**db, clock, config->get(kDataDirSetting, options.data_dir), "serve");
+    auto imported =
+        importMethodologies(**db, clock, config->get(kDataDirSetting, options.data_dir), "serve");
     if (!imported) return fail(imported.error());
   }
 
@@ -68,7 +69,8 @@ void addServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--listen", options->listen,
                   "HOST:PORT (also TPH_LISTEN; default 127.0.0.1:8080)");
   cmd->add_option("--workers", options->workers, "worker threads; 0 = one per core");
-  cmd->add_option("--data-dir", options->data_dir, "methodology library to load into a fresh database (default data)");
+  cmd->add_option("--data-dir", options->data_dir,
+                  "methodology library to load into a fresh database (default data)");
   cmd->add_option("--web-root", options->web_root, "built web app to serve (default web/dist)");
   cmd->add_option("--session-ttl-minutes", options->session_ttl, "sign-in lifetime (default 720)");
   cmd->add_option("--body-limit-bytes", options->body_limit,

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <set>
+#include <sstream>
 
 #include "core/region_code.h"
 #include "methodology/compiled_methodology.h"
@@ -66,6 +67,13 @@ int lineOf(const toml::node* node) {
   return node ? static_cast<int>(node->source().begin.line) : 0;
 }
 
+std::string number(double v) {
+  std::ostringstream out;
+  out.precision(15);
+  out << v;
+  return out.str();
+}
+
 //! Reads fields of one TOML table, recording problems with the line they sit on.
 class Reader {
  public:
@@ -83,6 +91,8 @@ class Reader {
 
   void problem(const std::string& key, const std::string& message,
                const toml::node* node = nullptr) {
+    // Without a node, the line of the field itself, else of its table.
+    if (!node) node = table_.get(key);
     issues_.push_back({file_, node ? lineOf(node) : lineOf(&table_), path(key), message});
   }
 
@@ -186,7 +196,7 @@ void readInputs(const toml::table& root, Reader& top, MethodologyDefinition& def
     in.min = min.value_or(0);
     in.max = max.value_or(0);
     if (min && max && *min > *max)
-      r.problem("min", "min " + std::to_string(*min) + " is above max " + std::to_string(*max));
+      r.problem("min", "min " + number(*min) + " is above max " + number(*max));
     if (in.integer && ((min && std::floor(*min) != *min) || (max && std::floor(*max) != *max))) {
       r.problem("min", "an integer input needs integer bounds");
     }
@@ -526,6 +536,7 @@ std::vector<LintIssue> lintMethodology(const MethodologyDefinition& def,
       ++i;
     }
   }
+  bool all_known = true;
   for (const auto& name : used) {
     bool known = units.count(name) ||
                  std::any_of(def.inputs.begin(), def.inputs.end(),
@@ -533,6 +544,7 @@ std::vector<LintIssue> lintMethodology(const MethodologyDefinition& def,
                  std::any_of(def.factors.begin(), def.factors.end(),
                              [&](const FactorUse& f) { return f.name == name; });
     if (!known) problem("formula", "unknown variable '" + name + "'");
+    all_known = all_known && known;
   }
   for (const auto& in : def.inputs) {
     if (!used.count(in.name))
@@ -544,7 +556,9 @@ std::vector<LintIssue> lintMethodology(const MethodologyDefinition& def,
   }
 
   auto unit = formulaUnit(def.formula, units);
-  if (!unit) {
+  if (!all_known) {
+    // Already reported; the unit check would only say it again.
+  } else if (!unit) {
     problem("formula", unit.error().message);
   } else if (*unit != Unit{{"g", 1}}) {
     problem("formula", "the formula gives " + formatUnit(*unit) + ", not g (grams CO2e)");

@@ -140,6 +140,8 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& url, Databas
       } else {
         sql.open(soci::postgresql, target->connect_string);
         sql << "SET TIME ZONE 'UTC'";
+        // Notices ("relation already exists, skipping") would reach stderr through libpq.
+        sql << "SET client_min_messages = warning";
       }
     }
   } catch (const std::exception& e) {

@@ -36,8 +36,9 @@ source = ""
 source_kind = "chinese_published"
 )toml";
 
-std::string metro(const std::string& overrides = "", const std::string& formula = "distance_km * EF_metro",
-                  const std::string& examples = "[[examples]]\ninputs = { distance_km = 10 }\ngrams = 467\n") {
+std::string metro(
+    const std::string& overrides = "", const std::string& formula = "distance_km * EF_metro",
+    const std::string& examples = "[[examples]]\ninputs = { distance_km = 10 }\ngrams = 467\n") {
   return R"toml(id = "travel.metro"
 version = 1
 name_zh = "地铁出行"
@@ -47,8 +48,10 @@ subjects = ["person"]
 scope = "440000"
 effective_from = "2022-05-06"
 points_per_kg = 10
-formula = ")toml" + formula + R"toml("
-)toml" + overrides + R"toml(
+formula = ")toml" +
+         formula + R"toml("
+)toml" + overrides +
+         R"toml(
 [[inputs]]
 name = "distance_km"
 unit = "km"
@@ -81,9 +84,12 @@ std::vector<LintIssue> lintText(const std::string& text) {
   return parsed.issues;
 }
 
-bool mentions(const std::vector<LintIssue>& issues, const std::string& field, const std::string& words) {
+bool mentions(const std::vector<LintIssue>& issues, const std::string& field,
+              const std::string& words) {
   for (const auto& i : issues) {
-    if (i.field == field && i.message.find(words) != std::string::npos && i.line > 0 && i.file == "m.toml") return true;
+    if (i.field == field && i.message.find(words) != std::string::npos && i.line > 0 &&
+        i.file == "m.toml")
+      return true;
   }
   return false;
 }
@@ -98,8 +104,8 @@ TEST(Units, ParseAndCombine) {
   EXPECT_EQ(*parseUnit("g/km"), (Unit{{"g", 1}, {"km", -1}}));
   EXPECT_EQ(*parseUnit("g/(trees*year)"), (Unit{{"g", 1}, {"trees", -1}, {"year", -1}}));
   EXPECT_FALSE(parseUnit("furlongs").ok());
-  std::map<std::string, Unit> vars = {{"b", {{"kWh", 1}}}, {"a", {{"kWh", 1}}}, {"ef", *parseUnit("g/kWh")},
-                                      {"d", {{"km", 1}}}};
+  std::map<std::string, Unit> vars = {
+      {"b", {{"kWh", 1}}}, {"a", {{"kWh", 1}}}, {"ef", *parseUnit("g/kWh")}, {"d", {{"km", 1}}}};
   EXPECT_EQ(*formulaUnit("max(0, b - a) * ef", vars), (Unit{{"g", 1}}));
   auto mixed = formulaUnit("b + d", vars);
   ASSERT_FALSE(mixed.ok());
@@ -114,7 +120,8 @@ TEST(Lint, ACorrectFileHasNoIssues) {
 }
 
 TEST(Lint, UnknownVariable) {
-  EXPECT_TRUE(mentions(lintText(metro("", "distance_km * EF_metro * bonus")), "formula", "unknown variable 'bonus'"));
+  EXPECT_TRUE(mentions(lintText(metro("", "distance_km * EF_metro * bonus")), "formula",
+                       "unknown variable 'bonus'"));
 }
 
 TEST(Lint, SyntaxError) {
@@ -124,8 +131,10 @@ TEST(Lint, SyntaxError) {
 
 TEST(Lint, MissingFactorAndMissingSource) {
   auto missing = metro();
-  missing.replace(missing.find("travel.metro.reduction_per_pkm"), 30, "travel.metro.nonexistent_factor");
-  EXPECT_TRUE(mentions(lintText(missing), "factors.EF_metro", "not in the emission factor library"));
+  missing.replace(missing.find("travel.metro.reduction_per_pkm"), 30,
+                  "travel.metro.nonexistent_factor");
+  EXPECT_TRUE(
+      mentions(lintText(missing), "factors.EF_metro", "not in the emission factor library"));
   auto unsourced = metro();
   unsourced.replace(unsourced.find("travel.metro.reduction_per_pkm"), 30, "unsourced");
   EXPECT_TRUE(mentions(lintText(unsourced), "factors.EF_metro", "no source"));
@@ -139,7 +148,8 @@ TEST(Lint, InconsistentUnits) {
   wrong_expectation.replace(wrong_expectation.find("unit = \"g/km\" }"), 15, "unit = \"g/kWh\" }");
   auto issues = lintText(wrong_expectation);
   EXPECT_TRUE(mentions(issues, "factors.EF_metro", "but the library's")) << dump(issues);
-  EXPECT_TRUE(mentions(lintText(metro("", "distance_km * EF_metro / distance_km")), "formula", "not g"));
+  EXPECT_TRUE(
+      mentions(lintText(metro("", "distance_km * EF_metro / distance_km")), "formula", "not g"));
   EXPECT_TRUE(mentions(lintText(metro("", "distance_km + EF_metro")), "formula", "mixes"));
 }
 
@@ -150,9 +160,11 @@ TEST(Lint, MinAboveMax) {
 }
 
 TEST(Lint, FailingWorkedExample) {
-  auto issues = lintText(metro("", "distance_km * EF_metro", "[[examples]]\ninputs = { distance_km = 10 }\ngrams = 466\n"));
+  auto issues = lintText(metro("", "distance_km * EF_metro",
+                               "[[examples]]\ninputs = { distance_km = 10 }\ngrams = 466\n"));
   EXPECT_TRUE(mentions(issues, "examples[0]", "gives 467 g, the file says 466 g")) << dump(issues);
-  EXPECT_TRUE(mentions(lintText(metro("", "distance_km * EF_metro", "")), "examples", "at least one"));
+  EXPECT_TRUE(
+      mentions(lintText(metro("", "distance_km * EF_metro", "")), "examples", "at least one"));
 }
 
 TEST(Lint, UnknownFieldsAndBadValues) {
@@ -242,13 +254,15 @@ TEST(Evaluate, CapsCutAndSayWhich) {
   auto explanation = m->explain({&km, 1}, *cut);
   EXPECT_EQ(explanation["caps"]["applied"], "input_per_day");
   EXPECT_EQ(explanation["caps"]["input"], "distance_km");
-  EXPECT_EQ(explanation["factors"][0]["source"], "Shenzhen low-carbon public travel methodology (2021)");
+  EXPECT_EQ(explanation["factors"][0]["source"],
+            "Shenzhen low-carbon public travel methodology (2021)");
   EXPECT_EQ(explanation["inputs"][0]["used"], 10.0);
   EXPECT_EQ(explanation["grams"], 467);
 }
 
 TEST(Catalog, PicksTheVersionInForceLocalBeforeProvincial) {
-  auto v1 = std::const_pointer_cast<CompiledMethodology>(compileText(metro("effective_until = \"2023-12-31\"\n")));
+  auto v1 = std::const_pointer_cast<CompiledMethodology>(
+      compileText(metro("effective_until = \"2023-12-31\"\n")));
   auto v2text = metro();
   v2text.replace(v2text.find("version = 1"), 11, "version = 2");
   v2text.replace(v2text.find("2022-05-06"), 10, "2024-01-01");

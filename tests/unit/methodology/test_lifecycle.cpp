@@ -27,10 +27,11 @@ class LifecycleTest : public ::testing::Test {
  protected:
   LifecycleTest() : clock_(*parseIso8601("2026-03-01T02:00:00Z")), service_(t_.db(), clock_) {
     region::RegionService regions(t_.db(), clock_);
-    EXPECT_TRUE(regions.load({{"440000", "", "province", "广东省", "Guangdong"},
-                              {"440100", "440000", "city", "广州市", "Guangzhou"},
-                              {"440300", "440000", "city", "深圳市", "Shenzhen"}},
-                             "test")
+    EXPECT_TRUE(regions
+                    .load({{"440000", "", "province", "广东省", "Guangdong"},
+                           {"440100", "440000", "city", "广州市", "Guangzhou"},
+                           {"440300", "440000", "city", "深圳市", "Shenzhen"}},
+                          "test")
                     .ok());
     auto report = service_.importDirectory(TPH_SOURCE_DIR "/data", "test");
     EXPECT_TRUE(report.ok()) << report.error().message;
@@ -64,12 +65,13 @@ class LifecycleTest : public ::testing::Test {
 TEST_F(LifecycleTest, TheShippedLibraryImportsCleanAndOnce) {
   auto all = service_.list(std::nullopt, {});
   EXPECT_GE(all.size(), 18u);
-  for (const char* id : {"travel.metro", "travel.bus", "travel.bike", "travel.metro_trip", "travel.walk",
-                         "nev.driving", "electricity.household_saving", "electricity.sme_saving",
-                         "water.household_saving", "gas.household_saving", "energy.rooftop_pv",
-                         "waste.recycling.paper", "waste.recycling.plastic", "waste.recycling.metal",
-                         "waste.recycling.glass", "waste.recycling.textile", "appliance.efficient_ac",
-                         "sink.tree_planting"}) {
+  for (const char* id :
+       {"travel.metro", "travel.bus", "travel.bike", "travel.metro_trip", "travel.walk",
+        "nev.driving", "electricity.household_saving", "electricity.sme_saving",
+        "water.household_saving", "gas.household_saving", "energy.rooftop_pv",
+        "waste.recycling.paper", "waste.recycling.plastic", "waste.recycling.metal",
+        "waste.recycling.glass", "waste.recycling.textile", "appliance.efficient_ac",
+        "sink.tree_planting"}) {
     EXPECT_TRUE(service_.versionsOf(std::nullopt, id).ok()) << id << " is not shipped";
   }
   auto again = service_.importDirectory(TPH_SOURCE_DIR "/data", "test");
@@ -106,10 +108,12 @@ TEST_F(LifecycleTest, GuangzhouLocalMethodologyAppliesOnlyInGuangzhou) {
 
 TEST_F(LifecycleTest, TheWholeLifecycleWithAllowedAndRefusedRoles) {
   // Draft: a region admin for its own region only; residents never.
-  EXPECT_EQ(service_.createDraft(guangzhou_, localBus(), std::nullopt).error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(service_.createDraft(guangzhou_, localBus(), std::nullopt).error().code,
+            ErrorCode::kForbidden);
   EXPECT_EQ(service_.createDraft(shenzhen_, localBus(51, "440000"), std::nullopt).error().code,
             ErrorCode::kForbidden);
-  EXPECT_EQ(service_.createDraft(resident_, localBus(), std::nullopt).error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(service_.createDraft(resident_, localBus(), std::nullopt).error().code,
+            ErrorCode::kForbidden);
   auto draft = service_.createDraft(shenzhen_, localBus(), std::nullopt);
   ASSERT_TRUE(draft.ok()) << draft.error().message;
   auto id = draft->summary.row_id;
@@ -171,7 +175,8 @@ TEST_F(LifecycleTest, TheWholeLifecycleWithAllowedAndRefusedRoles) {
   EXPECT_TRUE(chain.ok) << chain.problem;
   auto actions = t_.db().read([&](soci::session& sql) {
     int n = 0;
-    sql << "SELECT COUNT(*) FROM audit_events WHERE subject = 'methodology_version:" + std::to_string(id) + "'",
+    sql << "SELECT COUNT(*) FROM audit_events WHERE subject = 'methodology_version:" +
+               std::to_string(id) + "'",
         soci::into(n);
     return n;
   });
@@ -208,7 +213,8 @@ TEST_F(LifecycleTest, ActivatingANewProvincialVersionEndsTheOldOne) {
 }
 
 TEST_F(LifecycleTest, ProposalsFromAnyoneAdoptedIntoDrafts) {
-  Proposal anonymous{0, "Metro trips in Foshan", "travel", "Count Foshan metro trips", "", {}, "440600", "", {}};
+  Proposal anonymous{
+      0, "Metro trips in Foshan", "travel", "Count Foshan metro trips", "", {}, "440600", "", {}};
   EXPECT_EQ(service_.propose(std::nullopt, anonymous).error().field, "contact");
   anonymous.contact = "citizen@example.org";
   auto created = service_.propose(std::nullopt, anonymous);
@@ -226,7 +232,8 @@ TEST_F(LifecycleTest, ImportRefusesABrokenLibraryWholesale) {
   auto dir = fs::temp_directory_path() / ("tph_lib_" + randomHex(4));
   fs::create_directories(dir / "methodologies");
   fs::copy_file(TPH_SOURCE_DIR "/data/emission_factors.toml", dir / "emission_factors.toml");
-  std::ofstream(dir / "methodologies" / "broken.one@1.toml") << "id = \"broken.one\"\nversion = 1\n";
+  std::ofstream(dir / "methodologies" / "broken.one@1.toml")
+      << "id = \"broken.one\"\nversion = 1\n";
   auto report = service_.importDirectory(dir, "test");
   ASSERT_TRUE(report.ok());
   EXPECT_FALSE(report->issues.empty());
