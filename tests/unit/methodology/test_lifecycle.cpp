@@ -130,6 +130,8 @@ TEST_F(LifecycleTest, TheWholeLifecycleWithAllowedAndRefusedRoles) {
   EXPECT_FALSE(edited->lint.empty());
   EXPECT_EQ(service_.submit(shenzhen_, id).error().code, ErrorCode::kInvalid);
   ASSERT_TRUE(service_.updateDraft(shenzhen_, id, localBus()).ok());
+  EXPECT_EQ(service_.updateDraft(guangzhou_, id, localBus()).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(service_.submit(guangzhou_, id).error().code, ErrorCode::kNotFound);
 
   // Review steps: only the province.
   ASSERT_TRUE(service_.submit(shenzhen_, id).ok());
@@ -190,6 +192,8 @@ TEST_F(LifecycleTest, RejectionNeedsAReasonAndEndsTheVersion) {
   ASSERT_TRUE(service_.submit(province_, id).ok());
   ASSERT_TRUE(service_.startReview(province_, id).ok());
   EXPECT_EQ(service_.reject(province_, id, "").error().field, "reason");
+  EXPECT_EQ(service_.reject(person(9, Role::kRegionAdmin, "440000"), id, "no").error().code,
+            ErrorCode::kForbidden);
   auto rejected = service_.reject(province_, id, "Double counts with travel.metro");
   ASSERT_TRUE(rejected.ok());
   EXPECT_EQ(rejected->summary.state, "rejected");
