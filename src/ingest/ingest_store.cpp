@@ -1,0 +1,501 @@
+#include "ingest/ingest_store.h"
+
+#include "store/database.h"
+
+namespace tph::ingest::detail {
+
+namespace {
+
+constexpr const char* kProviderColumns =
+    "id, provider_key, name, kind, user_id, pseudonym_key, status, created_at_ms";
+
+Provider providerFromRow(soci::session& sql, const soci::row& row) {
+  Provider p;
+  p.id = store::rowInt64(row, 0);
+  p.key = row.get<std::string>(1);
+  p.name = row.get<std::string>(2);
+  p.kind = row.get<std::string>(3);
+  if (row.get_indicator(4) != soci::i_null) p.user_id = store::rowInt64(row, 4);
+  p.pseudonym_key = row.get<std::string>(5);
+  p.status = row.get<std::string>(6);
+  p.created_at = fromEpochMs(store::rowInt64(row, 7));
+  long long id = p.id;
+  std::string value;
+  soci::statement regions =
+      (sql.prepare << "SELECT region_code FROM provider_regions WHERE provider_id = :id "
+                      "ORDER BY region_code",
+       soci::use(id), soci::into(value));
+  regions.execute();
+  while (regions.fetch()) p.regions.push_back(value);
+  soci::statement methods = (sql.prepare << "SELECT methodology_id FROM provider_methodologies "
+                                            "WHERE provider_id = :id ORDER BY methodology_id",
+                             soci::use(id), soci::into(value));
+  methods.execute();
+  while (methods.fetch()) p.methodologies.push_back(value);
+  return p;
+}
+
+std::optional<Provider> oneProvider(soci::session& sql, const std::string& where,
+                                    const std::string& bind) {
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string("SELECT ") + kProviderColumns + " FROM providers WHERE " + where,
+       soci::use(bind));
+  std::optional<soci::row> found;
+  for (const auto& row : rows) return providerFromRow(sql, row);
+  return std::nullopt;
+}
+
+constexpr const char* kBindingColumns =
+    "b.id, b.provider_id, p.provider_key, b.subject_ref, b.account_id, b.status, b.requested_by, "
+    "b.created_at_ms, "
+    "b.confirmed_at_ms, b.code_hash";
+
+Binding bindingFromRow(const soci::row& row) {
+  Binding b;
+  b.id = store::rowInt64(row, 0);
+  b.provider_id = store::rowInt64(row, 1);
+  b.provider_key = row.get<std::string>(2);
+  b.subject_ref = row.get<std::string>(3);
+  b.account_id = store::rowInt64(row, 4);
+  b.status = row.get<std::string>(5);
+  if (row.get_indicator(6) != soci::i_null) b.requested_by = store::rowInt64(row, 6);
+  b.created_at = fromEpochMs(store::rowInt64(row, 7));
+  if (row.get_indicator(8) != soci::i_null) b.confirmed_at = fromEpochMs(store::rowInt64(row, 8));
+  b.code_issued = row.get_indicator(9) != soci::i_null;
+  return b;
+}
+
+std::vector<Binding> bindingsWhere(soci::session& sql, const std::string& where, long long bind) {
+  std::vector<Binding> out;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string("SELECT ") + kBindingColumns +
+                          " FROM bindings b JOIN providers p ON p.id = b.provider_id WHERE " +
+                          where + " ORDER BY b.id",
+       soci::use(bind));
+  for (const auto& row : rows) out.push_back(bindingFromRow(row));
+  return out;
+}
+
+//! "?, ?, ?" placeholders for an IN list bound value by value.
+std::string placeholders(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += (i ? ", :p" : ":p") + std::to_string(i);
+  return out;
+}
+
+constexpr std::size_t kInChunk = 500;
+
+}  // namespace
+
+std::optional<Provider> findProvider(soci::session& sql, std::int64_t id) {
+  return oneProvider(sql, "id = CAST(:id AS BIGINT)", std::to_string(id));
+}
+
+std::optional<Provider> findProviderByKey(soci::session& sql, const std::string& key) {
+  return oneProvider(sql, "provider_key = :k", key);
+}
+
+std::optional<Provider> findProviderByUser(soci::session& sql, std::int64_t user_id) {
+  return oneProvider(sql, "user_id = CAST(:u AS BIGINT)", std::to_string(user_id));
+}
+
+std::vector<Provider> listProviders(soci::session& sql) {
+  std::vector<Provider> out;
+  std::vector<soci::row> rows;
+  soci::rowset<soci::row> rs =
+      sql.prepare << std::string("SELECT ") + kProviderColumns + " FROM providers ORDER BY id";
+  std::vector<std::int64_t> ids;
+  for (const auto& row : rs) ids.push_back(store::rowInt64(row, 0));
+  for (auto id : ids) out.push_back(*findProvider(sql, id));
+  return out;
+}
+
+Status checkProviderReferences(soci::session& sql, const NewProvider& provider) {
+  for (const auto& region : provider.regions) {
+    int n = 0;
+    sql << "SELECT COUNT(*) FROM regions WHERE code = :c", soci::use(region), soci::into(n);
+    if (n == 0) return Error::invalid("regions", "unknown region " + region);
+  }
+  for (const auto& m : provider.methodologies) {
+    int n = 0;
+    sql << "SELECT COUNT(*) FROM methodology_versions WHERE methodology_id = :m", soci::use(m),
+        soci::into(n);
+    if (n == 0) return Error::invalid("methodologies", "unknown methodology " + m);
+  }
+  if (provider.user_id) {
+    long long u = *provider.user_id;
+    int n = 0;
+    sql << "SELECT COUNT(*) FROM user_roles WHERE user_id = :u AND role = 'provider'", soci::use(u),
+        soci::into(n);
+    if (n == 0) return Error::invalid("user_id", "the user must hold the provider role");
+    int taken = 0;
+    sql << "SELECT COUNT(*) FROM providers WHERE user_id = :u", soci::use(u), soci::into(taken);
+    if (taken > 0)
+      return Error::conflict("that user already speaks for another provider", "user_id");
+  }
+  return {};
+}
+
+std::int64_t insertProvider(soci::session& sql, const NewProvider& p, const std::string& created_by,
+                            std::int64_t now_ms) {
+  long long id = 0, now = now_ms, user = p.user_id.value_or(0);
+  soci::indicator user_ind = p.user_id ? soci::i_ok : soci::i_null;
+  sql << "INSERT INTO providers (provider_key, name, kind, user_id, pseudonym_key, status, "
+         "created_by, created_at_ms) "
+         "VALUES (:k, :n, :kind, :u, :pk, 'active', :c, :t) RETURNING id",
+      soci::use(p.key), soci::use(p.name), soci::use(p.kind), soci::use(user, user_ind),
+      soci::use(p.pseudonym_key), soci::use(created_by), soci::use(now), soci::into(id);
+  for (const auto& region : p.regions) {
+    sql << "INSERT INTO provider_regions (provider_id, region_code) VALUES (:p, :r)", soci::use(id),
+        soci::use(region);
+  }
+  replaceProviderMethodologies(sql, id, p.methodologies);
+  return id;
+}
+
+void replaceProviderMethodologies(soci::session& sql, std::int64_t provider_id,
+                                  const std::vector<std::string>& methodologies) {
+  long long id = provider_id;
+  sql << "DELETE FROM provider_methodologies WHERE provider_id = :p", soci::use(id);
+  for (const auto& m : methodologies) {
+    sql << "INSERT INTO provider_methodologies (provider_id, methodology_id) VALUES (:p, :m)",
+        soci::use(id), soci::use(m);
+  }
+}
+
+std::optional<Binding> findBinding(soci::session& sql, std::int64_t id) {
+  auto found = bindingsWhere(sql, "b.id = :id", id);
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+std::optional<Binding> activeBinding(soci::session& sql, std::int64_t provider_id,
+                                     const std::string& subject_ref) {
+  long long p = provider_id, id = 0;
+  sql << "SELECT id FROM bindings WHERE provider_id = :p AND subject_ref = :r AND status = "
+         "'active'",
+      soci::use(p), soci::use(subject_ref), soci::into(id);
+  if (!sql.got_data()) return std::nullopt;
+  return findBinding(sql, id);
+}
+
+std::vector<Binding> bindingsOfAccounts(soci::session& sql,
+                                        const std::vector<std::int64_t>& account_ids) {
+  std::vector<Binding> out;
+  for (auto id : account_ids) {
+    auto found = bindingsWhere(sql, "b.account_id = :a AND b.status IN ('pending', 'active')", id);
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+std::vector<Binding> pendingBindings(soci::session& sql, std::int64_t provider_id) {
+  return bindingsWhere(sql, "b.provider_id = :p AND b.status = 'pending'", provider_id);
+}
+
+std::int64_t insertBinding(soci::session& sql, const Binding& b, std::int64_t now_ms) {
+  long long id = 0, now = now_ms, provider = b.provider_id, account = b.account_id,
+            by = b.requested_by.value_or(0);
+  soci::indicator by_ind = b.requested_by ? soci::i_ok : soci::i_null;
+  soci::indicator confirmed_ind = b.status == "active" ? soci::i_ok : soci::i_null;
+  sql << "INSERT INTO bindings (provider_id, subject_ref, account_id, status, requested_by, "
+         "created_at_ms, "
+         "confirmed_at_ms) VALUES (:p, :r, :a, :s, :b, :t, :c) RETURNING id",
+      soci::use(provider), soci::use(b.subject_ref), soci::use(account), soci::use(b.status),
+      soci::use(by, by_ind), soci::use(now), soci::use(now, confirmed_ind), soci::into(id);
+  return id;
+}
+
+void setBindingState(soci::session& sql, std::int64_t binding_id, const std::string& status,
+                     std::int64_t now_ms) {
+  long long id = binding_id, now = now_ms;
+  if (status == "active") {
+    sql << "UPDATE bindings SET status = 'active', confirmed_at_ms = :t, code_hash = NULL WHERE id "
+           "= :id",
+        soci::use(now), soci::use(id);
+  } else {
+    sql << "UPDATE bindings SET status = :s, ended_at_ms = :t WHERE id = :id", soci::use(status),
+        soci::use(now), soci::use(id);
+  }
+}
+
+void setBindingCode(soci::session& sql, std::int64_t binding_id, const std::string& code_hash,
+                    std::int64_t expires_ms) {
+  long long id = binding_id, expires = expires_ms;
+  sql << "UPDATE bindings SET code_hash = :h, code_expires_at_ms = :e, attempts = 0 WHERE id = :id",
+      soci::use(code_hash), soci::use(expires), soci::use(id);
+}
+
+void countBindingAttempt(soci::session& sql, std::int64_t binding_id) {
+  long long id = binding_id;
+  sql << "UPDATE bindings SET attempts = attempts + 1 WHERE id = :id", soci::use(id);
+}
+
+std::map<std::string, BoundAccount> boundAccounts(soci::session& sql, std::int64_t provider_id,
+                                                  const std::vector<std::string>& refs) {
+  std::map<std::string, BoundAccount> out;
+  long long provider = provider_id;
+  for (std::size_t start = 0; start < refs.size(); start += kInChunk) {
+    std::size_t n = std::min(kInChunk, refs.size() - start);
+    std::string ref;
+    long long account = 0, ledger = 0;
+    std::string kind;
+    soci::statement st(sql);
+    st.exchange(soci::into(ref));
+    st.exchange(soci::into(account));
+    st.exchange(soci::into(kind));
+    st.exchange(soci::into(ledger));
+    st.exchange(soci::use(provider));
+    for (std::size_t i = 0; i < n; ++i) st.exchange(soci::use(refs[start + i]));
+    st.alloc();
+    st.prepare(
+        "SELECT b.subject_ref, c.id, c.kind, c.ledger_account_id FROM bindings b "
+        "JOIN carbon_accounts c ON c.id = b.account_id WHERE b.status = 'active' AND b.provider_id "
+        "= :provider "
+        "AND b.subject_ref IN (" +
+        placeholders(n) + ")");
+    st.define_and_bind();
+    st.execute(false);
+    while (st.fetch()) out[ref] = {account, kind, ledger};
+  }
+  return out;
+}
+
+std::map<std::string, StoredOutcome> storedOutcomes(soci::session& sql, std::int64_t provider_id,
+                                                    const std::vector<std::string>& record_ids) {
+  std::map<std::string, StoredOutcome> out;
+  long long provider = provider_id;
+  for (std::size_t start = 0; start < record_ids.size(); start += kInChunk) {
+    std::size_t n = std::min(kInChunk, record_ids.size() - start);
+    std::string rid, status, reason;
+    long long id = 0;
+    soci::statement st(sql);
+    st.exchange(soci::into(rid));
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(status));
+    st.exchange(soci::into(reason));
+    st.exchange(soci::use(provider));
+    for (std::size_t i = 0; i < n; ++i) st.exchange(soci::use(record_ids[start + i]));
+    st.alloc();
+    st.prepare(
+        "SELECT provider_record_id, id, status, reason FROM ingest_records WHERE provider_id = "
+        ":provider "
+        "AND provider_record_id IN (" +
+        placeholders(n) + ")");
+    st.define_and_bind();
+    st.execute(false);
+    while (st.fetch()) out[rid] = {id, status, reason};
+  }
+  return out;
+}
+
+std::int64_t insertRecord(soci::session& sql, const RecordRow& r, std::int64_t now_ms) {
+  long long id = 0, provider = r.provider_id, batch = r.batch_id, at = r.at_ms, now = now_ms,
+            account = r.account_id.value_or(0);
+  soci::indicator account_ind = r.account_id ? soci::i_ok : soci::i_null;
+  soci::indicator decided_ind = r.status == "held" ? soci::i_null : soci::i_ok;
+  sql << "INSERT INTO ingest_records (provider_id, provider_record_id, batch_id, subject_ref, "
+         "methodology_id, "
+         "occurred_at_ms, region_code, inputs_json, status, reason, account_id, received_at_ms, "
+         "decided_at_ms) "
+         "VALUES (:p, :rid, :b, :ref, :m, :at, :region, :in, :s, :reason, :a, :t, :d) RETURNING id",
+      soci::use(provider), soci::use(r.rid), soci::use(batch), soci::use(r.ref),
+      soci::use(r.methodology), soci::use(at), soci::use(r.region), soci::use(r.inputs_json),
+      soci::use(r.status), soci::use(r.reason), soci::use(account, account_ind), soci::use(now),
+      soci::use(now, decided_ind), soci::into(id);
+  return id;
+}
+
+void updateRecordOutcome(soci::session& sql, std::int64_t record_id, const std::string& status,
+                         const std::string& reason, std::optional<std::int64_t> account_id,
+                         std::int64_t now_ms) {
+  long long id = record_id, now = now_ms, account = account_id.value_or(0);
+  soci::indicator account_ind = account_id ? soci::i_ok : soci::i_null;
+  sql << "UPDATE ingest_records SET status = :s, reason = :r, account_id = :a, decided_at_ms = :t "
+         "WHERE id = :id",
+      soci::use(status), soci::use(reason), soci::use(account, account_ind), soci::use(now),
+      soci::use(id);
+}
+
+void deleteRecord(soci::session& sql, std::int64_t record_id) {
+  long long id = record_id;
+  sql << "DELETE FROM ingest_records WHERE id = :id", soci::use(id);
+}
+
+void insertReduction(soci::session& sql, const ReductionRow& r) {
+  long long record = r.record_id, account = r.account_id, provider = r.provider_id, at = r.at_ms,
+            grams = r.grams, points = r.points;
+  int version = r.version;
+  sql << "INSERT INTO reductions (record_id, account_id, provider_id, methodology_id, "
+         "methodology_version, domain, "
+         "occurred_at_ms, day, region_code, grams, points, cap_applied, explanation) VALUES "
+         "(:r, :a, :p, :m, :v, :d, :at, :day, :region, :g, :pt, :c, :e)",
+      soci::use(record), soci::use(account), soci::use(provider), soci::use(r.methodology),
+      soci::use(version), soci::use(r.domain), soci::use(at), soci::use(r.day), soci::use(r.region),
+      soci::use(grams), soci::use(points), soci::use(r.cap), soci::use(r.explanation);
+}
+
+void updateReduction(soci::session& sql, std::int64_t record_id, std::int64_t grams,
+                     std::int64_t points, const std::string& cap, const std::string& explanation) {
+  long long record = record_id, g = grams, p = points;
+  sql << "UPDATE reductions SET grams = :g, points = :p, cap_applied = :c, explanation = :e WHERE "
+         "record_id = :r",
+      soci::use(g), soci::use(p), soci::use(cap), soci::use(explanation), soci::use(record);
+}
+
+CapRows loadCapRows(soci::session& sql, std::int64_t account_id, const std::string& methodology,
+                    const std::string& day) {
+  CapRows rows;
+  long long account = account_id, grams = 0;
+  std::string period, totals, last_key;
+  std::string d = "d:" + day, m = "m:" + day.substr(0, 7), y = "y:" + day.substr(0, 4);
+  soci::statement st =
+      (sql.prepare << "SELECT period, grams, input_totals, last_key FROM cap_usage "
+                      "WHERE account_id = :a AND methodology_id = :m AND period IN (:d, :mo, :y)",
+       soci::use(account), soci::use(methodology), soci::use(d), soci::use(m), soci::use(y),
+       soci::into(period), soci::into(grams), soci::into(totals), soci::into(last_key));
+  st.execute();
+  while (st.fetch()) {
+    if (period == d) {
+      rows.day_grams = grams;
+      rows.input_totals = totals;
+      rows.last_key = last_key;
+    } else if (period == m) {
+      rows.month_grams = grams;
+    } else {
+      rows.year_grams = grams;
+    }
+  }
+  return rows;
+}
+
+void saveCapRows(soci::session& sql, std::int64_t account_id, const std::string& methodology,
+                 const std::string& day, const CapRows& before, const CapRows& after) {
+  long long account = account_id;
+  auto upsert = [&](const std::string& period, long long delta, const std::string& totals,
+                    const std::string& key) {
+    sql << "INSERT INTO cap_usage (account_id, methodology_id, period, grams, input_totals, "
+           "last_key) "
+           "VALUES (:a, :m, :p, :g, :t, :k) ON CONFLICT (account_id, methodology_id, period) DO "
+           "UPDATE SET "
+           "grams = cap_usage.grams + :g2, input_totals = :t2, last_key = :k2",
+        soci::use(account), soci::use(methodology), soci::use(period), soci::use(delta),
+        soci::use(totals), soci::use(key), soci::use(delta), soci::use(totals), soci::use(key);
+  };
+  long long delta = after.day_grams - before.day_grams;
+  upsert("d:" + day, delta, after.input_totals, after.last_key);
+  upsert("m:" + day.substr(0, 7), delta, "[]", "");
+  upsert("y:" + day.substr(0, 4), delta, "[]", "");
+}
+
+std::vector<DayRecord> creditedDayRecords(soci::session& sql, std::int64_t account_id,
+                                          const std::string& methodology, const std::string& day) {
+  std::vector<DayRecord> out;
+  long long account = account_id;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT r.record_id, r.occurred_at_ms, e.provider_record_id, e.inputs_json, "
+                      "r.region_code, "
+                      "r.methodology_version, r.grams, r.points FROM reductions r "
+                      "JOIN ingest_records e ON e.id = r.record_id "
+                      "WHERE r.account_id = :a AND r.methodology_id = :m AND r.day = :d",
+       soci::use(account), soci::use(methodology), soci::use(day));
+  for (const auto& row : rows) {
+    out.push_back({store::rowInt64(row, 0), store::rowInt64(row, 1), row.get<std::string>(2),
+                   row.get<std::string>(3), row.get<std::string>(4),
+                   static_cast<int>(store::rowInt64(row, 5)), store::rowInt64(row, 6),
+                   store::rowInt64(row, 7)});
+  }
+  return out;
+}
+
+std::vector<RecentTrip> recentTravel(soci::session& sql, std::int64_t account_id,
+                                     std::int64_t from_ms, std::int64_t to_ms) {
+  std::vector<RecentTrip> out;
+  long long account = account_id, from = from_ms, to = to_ms, at = 0, provider = 0;
+  std::string methodology;
+  soci::statement st =
+      (sql.prepare
+           << "SELECT occurred_at_ms, provider_id, methodology_id FROM reductions "
+              "WHERE account_id = :a AND domain = 'travel' AND occurred_at_ms BETWEEN :f AND :t",
+       soci::use(account), soci::use(from), soci::use(to), soci::into(at), soci::into(provider),
+       soci::into(methodology));
+  st.execute();
+  while (st.fetch()) out.push_back({at, provider, methodology});
+  return out;
+}
+
+std::int64_t insertBatch(soci::session& sql, std::int64_t provider_id, const std::string& source,
+                         std::int64_t now_ms) {
+  long long id = 0, provider = provider_id, now = now_ms;
+  sql << "INSERT INTO ingest_batches (provider_id, source, received_at_ms, records, credited, "
+         "duplicate, held, "
+         "quarantined, digest) VALUES (:p, :s, :t, 0, 0, 0, 0, 0, '') RETURNING id",
+      soci::use(provider), soci::use(source), soci::use(now), soci::into(id);
+  return id;
+}
+
+void finishBatch(soci::session& sql, std::int64_t batch_id, const BatchReport& r,
+                 const std::string& digest) {
+  long long id = batch_id, records = r.records, credited = r.credited, duplicate = r.duplicate,
+            held = r.held, quarantined = r.quarantined;
+  sql << "UPDATE ingest_batches SET records = :r, credited = :c, duplicate = :d, held = :h, "
+         "quarantined = :q, "
+         "digest = :g WHERE id = :id",
+      soci::use(records), soci::use(credited), soci::use(duplicate), soci::use(held),
+      soci::use(quarantined), soci::use(digest), soci::use(id);
+}
+
+std::vector<StoredRecord> recordsWhere(soci::session& sql, const std::string& where,
+                                       const std::vector<std::string>& binds, int limit,
+                                       int offset) {
+  std::vector<StoredRecord> out;
+  long long id = 0, provider = 0, at = 0, received = 0, account = 0;
+  std::string key, rid, ref, methodology, region, inputs, status, reason;
+  soci::indicator account_ind;
+  soci::statement st(sql);
+  st.exchange(soci::into(id));
+  st.exchange(soci::into(provider));
+  st.exchange(soci::into(key));
+  st.exchange(soci::into(rid));
+  st.exchange(soci::into(ref));
+  st.exchange(soci::into(methodology));
+  st.exchange(soci::into(at));
+  st.exchange(soci::into(region));
+  st.exchange(soci::into(inputs));
+  st.exchange(soci::into(status));
+  st.exchange(soci::into(reason));
+  st.exchange(soci::into(received));
+  st.exchange(soci::into(account, account_ind));
+  for (const auto& b : binds) st.exchange(soci::use(b));
+  st.alloc();
+  st.prepare(
+      "SELECT e.id, e.provider_id, p.provider_key, e.provider_record_id, e.subject_ref, "
+      "e.methodology_id, "
+      "e.occurred_at_ms, e.region_code, e.inputs_json, e.status, e.reason, e.received_at_ms, "
+      "e.account_id "
+      "FROM ingest_records e JOIN providers p ON p.id = e.provider_id WHERE " +
+      where + " ORDER BY e.id DESC LIMIT " + std::to_string(limit) + " OFFSET " +
+      std::to_string(offset));
+  st.define_and_bind();
+  st.execute(false);
+  while (st.fetch()) {
+    StoredRecord r;
+    r.id = id;
+    r.provider_id = provider;
+    r.provider_key = key;
+    r.provider_record_id = rid;
+    r.subject_ref = ref;
+    r.methodology = methodology;
+    r.occurred_at = fromEpochMs(at);
+    r.region = region;
+    r.inputs = nlohmann::json::parse(inputs, nullptr, false);
+    r.status = status;
+    r.reason = reason;
+    r.received_at = fromEpochMs(received);
+    if (account_ind != soci::i_null) r.account_id = account;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace tph::ingest::detail

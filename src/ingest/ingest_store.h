@@ -1,0 +1,126 @@
+#pragma once
+// SQL of the ingest module. Internal to src/ingest.
+
+#include <soci/soci.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ingest/binding_service.h"
+#include "ingest/ingest_service.h"
+#include "ingest/provider_service.h"
+
+namespace tph::ingest::detail {
+
+std::optional<Provider> findProvider(soci::session& sql, std::int64_t id);
+std::optional<Provider> findProviderByKey(soci::session& sql, const std::string& key);
+std::optional<Provider> findProviderByUser(soci::session& sql, std::int64_t user_id);
+std::vector<Provider> listProviders(soci::session& sql);
+Status checkProviderReferences(soci::session& sql, const NewProvider& provider);
+std::int64_t insertProvider(soci::session& sql, const NewProvider& provider,
+                            const std::string& created_by, std::int64_t now_ms);
+void replaceProviderMethodologies(soci::session& sql, std::int64_t id,
+                                  const std::vector<std::string>& methodologies);
+
+std::optional<Binding> findBinding(soci::session& sql, std::int64_t id);
+std::optional<Binding> activeBinding(soci::session& sql, std::int64_t provider_id,
+                                     const std::string& subject_ref);
+std::vector<Binding> bindingsOfAccounts(soci::session& sql,
+                                        const std::vector<std::int64_t>& account_ids);
+std::vector<Binding> pendingBindings(soci::session& sql, std::int64_t provider_id);
+std::int64_t insertBinding(soci::session& sql, const Binding& binding, std::int64_t now_ms);
+void setBindingState(soci::session& sql, std::int64_t id, const std::string& status,
+                     std::int64_t now_ms);
+void setBindingCode(soci::session& sql, std::int64_t id, const std::string& code_hash,
+                    std::int64_t expires_ms);
+void countBindingAttempt(soci::session& sql, std::int64_t id);
+
+//! The active bindings of these references, with their account's id and kind.
+struct BoundAccount {
+  std::int64_t account_id = 0;
+  std::string kind;
+  std::int64_t ledger_account = 0;
+};
+std::map<std::string, BoundAccount> boundAccounts(soci::session& sql, std::int64_t provider_id,
+                                                  const std::vector<std::string>& refs);
+
+//! Outcomes already stored for these record ids of a provider.
+struct StoredOutcome {
+  std::int64_t id = 0;
+  std::string status;
+  std::string reason;
+};
+std::map<std::string, StoredOutcome> storedOutcomes(soci::session& sql, std::int64_t provider_id,
+                                                    const std::vector<std::string>& record_ids);
+
+}  // namespace tph::ingest::detail
+
+namespace tph::ingest::detail {
+
+struct RecordRow {
+  std::int64_t provider_id = 0;
+  std::int64_t batch_id = 0;
+  std::string rid, ref, methodology, region, inputs_json, status, reason;
+  std::int64_t at_ms = 0;
+  std::optional<std::int64_t> account_id;
+};
+std::int64_t insertRecord(soci::session& sql, const RecordRow& row, std::int64_t now_ms);
+void updateRecordOutcome(soci::session& sql, std::int64_t id, const std::string& status,
+                         const std::string& reason, std::optional<std::int64_t> account_id,
+                         std::int64_t now_ms);
+void deleteRecord(soci::session& sql, std::int64_t id);
+
+struct ReductionRow {
+  std::int64_t record_id = 0, account_id = 0, provider_id = 0;
+  std::string methodology;
+  int version = 0;
+  std::string domain;
+  std::int64_t at_ms = 0;
+  std::string day, region;
+  std::int64_t grams = 0, points = 0;
+  std::string cap, explanation;
+};
+void insertReduction(soci::session& sql, const ReductionRow& row);
+void updateReduction(soci::session& sql, std::int64_t record_id, std::int64_t grams,
+                     std::int64_t points, const std::string& cap, const std::string& explanation);
+
+struct CapRows {
+  std::int64_t day_grams = 0, month_grams = 0, year_grams = 0;
+  std::string input_totals = "[]";
+  std::string last_key;
+};
+CapRows loadCapRows(soci::session& sql, std::int64_t account_id, const std::string& methodology,
+                    const std::string& day);
+void saveCapRows(soci::session& sql, std::int64_t account_id, const std::string& methodology,
+                 const std::string& day, const CapRows& before, const CapRows& after);
+
+struct DayRecord {
+  std::int64_t record_id = 0;
+  std::int64_t at_ms = 0;
+  std::string rid, inputs_json, region;
+  int version = 0;
+  std::int64_t grams = 0, points = 0;
+};
+std::vector<DayRecord> creditedDayRecords(soci::session& sql, std::int64_t account_id,
+                                          const std::string& methodology, const std::string& day);
+
+struct RecentTrip {
+  std::int64_t at_ms = 0;
+  std::int64_t provider_id = 0;
+  std::string methodology;
+};
+std::vector<RecentTrip> recentTravel(soci::session& sql, std::int64_t account_id,
+                                     std::int64_t from_ms, std::int64_t to_ms);
+
+std::int64_t insertBatch(soci::session& sql, std::int64_t provider_id, const std::string& source,
+                         std::int64_t now_ms);
+void finishBatch(soci::session& sql, std::int64_t batch_id, const BatchReport& report,
+                 const std::string& digest);
+
+std::vector<StoredRecord> recordsWhere(soci::session& sql, const std::string& where,
+                                       const std::vector<std::string>& binds, int limit,
+                                       int offset);
+
+}  // namespace tph::ingest::detail
