@@ -159,7 +159,7 @@ Result<CarbonAccount> CarbonAccountService::account(const Principal& caller,
                                                     std::int64_t account_id) {
   return db_.read([&](soci::session& sql) -> Result<CarbonAccount> {
     auto a = loadAccount(sql, account_id);
-    if (!a || (!memberOf(*a, caller.user_id) && !caller.administersRegion(a->region_code))) {
+    if (!a || !memberOf(*a, caller.user_id)) {
       return Error::notFound("no such account", "account_id");
     }
     return *a;

@@ -56,7 +56,7 @@ class CarbonAccountService {
                                       const std::string& region_code = "440000");
   //! Every account the caller belongs to.
   Result<std::vector<CarbonAccount>> accountsOf(const auth::Principal& caller);
-  //! One account the caller belongs to (or administers as a region or province admin).
+  //! One account the caller belongs to. Admins see accounts only in aggregate, through analytics.
   Result<CarbonAccount> account(const auth::Principal& caller, std::int64_t account_id);
 
   //! A resident opens a household and becomes its admin; a user belongs to one household at a time.

@@ -1,8 +1,12 @@
 #include "api/api_server.h"
 
+#include "account/carbon_accounts.h"
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "ingest/binding_service.h"
+#include "ingest/ingest_service.h"
+#include "ingest/provider_service.h"
 #include "methodology/methodology_service.h"
 #include "region/region_service.h"
 #include "store/database.h"
@@ -14,10 +18,18 @@ struct ApiServer::Services {
       : auth(db, clock, options.auth),
         regions(db, clock),
         methodologies(db, clock),
+        accounts(db, clock),
+        providers(db, clock),
+        ingest(db, clock, methodologies),
+        bindings(db, clock, ingest),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
   methodology::MethodologyService methodologies;
+  account::CarbonAccountService accounts;
+  ingest::ProviderService providers;
+  ingest::IngestService ingest;
+  ingest::BindingService bindings;
   StaticFiles static_files;
 };
 
@@ -28,6 +40,8 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addAuthRoutes(*router_, services_->auth);
   addRegionRoutes(*router_, services_->regions);
   addMethodologyRoutes(*router_, services_->methodologies);
+  addIngestRoutes(*router_, services_->providers, services_->ingest, services_->bindings);
+  addAccountRoutes(*router_, services_->accounts, services_->ingest, clock);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

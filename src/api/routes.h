@@ -18,6 +18,17 @@ class RegionService;
 namespace tph::methodology {
 class MethodologyService;
 }
+namespace tph::account {
+class CarbonAccountService;
+}
+namespace tph::ingest {
+class ProviderService;
+class IngestService;
+class BindingService;
+}  // namespace tph::ingest
+namespace tph {
+class Clock;
+}
 
 namespace tph::api {
 
@@ -27,5 +38,9 @@ void addSystemRoutes(Router& router, store::Database& db, const std::string& ver
 void addAuthRoutes(Router& router, auth::AuthService& auth);
 void addRegionRoutes(Router& router, region::RegionService& regions);
 void addMethodologyRoutes(Router& router, methodology::MethodologyService& methodologies);
+void addIngestRoutes(Router& router, ingest::ProviderService& providers,
+                     ingest::IngestService& ingest, ingest::BindingService& bindings);
+void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
+                      ingest::IngestService& ingest, const Clock& clock);
 
 }  // namespace tph::api

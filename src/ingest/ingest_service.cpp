@@ -786,4 +786,16 @@ Result<StoredRecord> IngestService::rejectHeld(const auth::Principal& caller,
   });
 }
 
+AccountSummary IngestService::summary(std::int64_t account_id, const std::string& from_day,
+                                      const std::string& to_day) {
+  return impl_->db.read([&](soci::session& sql) {
+    return detail::accountSummary(sql, account_id, from_day, to_day);
+  });
+}
+
+std::vector<ReductionEntry> IngestService::history(std::int64_t account_id, int limit, int offset) {
+  return impl_->db.read(
+      [&](soci::session& sql) { return detail::accountHistory(sql, account_id, limit, offset); });
+}
+
 }  // namespace tph::ingest

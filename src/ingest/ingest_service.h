@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -85,6 +86,32 @@ struct StoredRecord {
   std::optional<std::int64_t> account_id;
 };
 
+//! What an account has been credited: totals, by domain, by day.
+struct AccountSummary {
+  std::int64_t grams = 0;
+  std::int64_t points_earned = 0;
+  std::int64_t records = 0;
+  std::map<std::string, std::int64_t> grams_by_domain;
+  std::vector<std::pair<std::string, std::int64_t>>
+      grams_by_day;  //!< oldest first, days with credits
+};
+
+//! One credited reduction in an account's history.
+struct ReductionEntry {
+  std::int64_t record_id = 0;
+  std::string provider_key;
+  std::string provider_record_id;
+  std::string methodology;
+  int version = 0;
+  std::string domain;
+  Instant occurred_at;
+  std::string region;
+  std::int64_t grams = 0;
+  std::int64_t points = 0;
+  std::string cap_applied;
+  nlohmann::json explanation;
+};
+
 class IngestService {
  public:
   IngestService(store::Database& db, const Clock& clock,
@@ -109,6 +136,12 @@ class IngestService {
                                                   int offset);
   //! A region admin credits a held record after all, or rejects it with a reason.
   Result<StoredRecord> approveHeld(const auth::Principal& caller, std::int64_t record_id);
+  //! Totals of an account (the caller's access is checked by the caller of this function).
+  AccountSummary summary(std::int64_t account_id, const std::string& from_day,
+                         const std::string& to_day);
+  //! An account's reductions, newest first, each with its explanation.
+  std::vector<ReductionEntry> history(std::int64_t account_id, int limit, int offset);
+
   Result<StoredRecord> rejectHeld(const auth::Principal& caller, std::int64_t record_id,
                                   const std::string& reason);
 

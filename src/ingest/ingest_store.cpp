@@ -498,4 +498,65 @@ std::vector<StoredRecord> recordsWhere(soci::session& sql, const std::string& wh
   return out;
 }
 
+AccountSummary accountSummary(soci::session& sql, std::int64_t account_id,
+                              const std::string& from_day, const std::string& to_day) {
+  AccountSummary out;
+  long long account = account_id, grams = 0, points = 0, count = 0;
+  std::string key;
+  soci::indicator grams_ind, points_ind;
+  sql << "SELECT COUNT(*), SUM(grams), SUM(points) FROM reductions WHERE account_id = :a",
+      soci::use(account), soci::into(count), soci::into(grams, grams_ind),
+      soci::into(points, points_ind);
+  out.records = count;
+  out.grams = grams_ind == soci::i_null ? 0 : grams;
+  out.points_earned = points_ind == soci::i_null ? 0 : points;
+  soci::statement domains =
+      (sql.prepare << "SELECT domain, SUM(grams) FROM reductions WHERE account_id = :a "
+                      "GROUP BY domain ORDER BY domain",
+       soci::use(account), soci::into(key), soci::into(grams));
+  domains.execute();
+  while (domains.fetch()) out.grams_by_domain[key] = grams;
+  soci::statement days =
+      (sql.prepare << "SELECT day, SUM(grams) FROM reductions WHERE account_id = :a "
+                      "AND day >= :f AND day <= :t GROUP BY day ORDER BY day",
+       soci::use(account), soci::use(from_day), soci::use(to_day), soci::into(key),
+       soci::into(grams));
+  days.execute();
+  while (days.fetch()) out.grams_by_day.emplace_back(key, grams);
+  return out;
+}
+
+std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t account_id, int limit,
+                                           int offset) {
+  std::vector<ReductionEntry> out;
+  long long account = account_id;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT r.record_id, p.provider_key, e.provider_record_id, r.methodology_id, "
+                      "r.methodology_version, r.domain, r.occurred_at_ms, r.region_code, r.grams, "
+                      "r.points, "
+                      "r.cap_applied, r.explanation FROM reductions r JOIN ingest_records e ON "
+                      "e.id = r.record_id "
+                      "JOIN providers p ON p.id = r.provider_id WHERE r.account_id = :a "
+                      "ORDER BY r.occurred_at_ms DESC, r.record_id DESC LIMIT " +
+                          std::to_string(limit) + " OFFSET " + std::to_string(offset),
+       soci::use(account));
+  for (const auto& row : rows) {
+    ReductionEntry e;
+    e.record_id = store::rowInt64(row, 0);
+    e.provider_key = row.get<std::string>(1);
+    e.provider_record_id = row.get<std::string>(2);
+    e.methodology = row.get<std::string>(3);
+    e.version = static_cast<int>(store::rowInt64(row, 4));
+    e.domain = row.get<std::string>(5);
+    e.occurred_at = fromEpochMs(store::rowInt64(row, 6));
+    e.region = row.get<std::string>(7);
+    e.grams = store::rowInt64(row, 8);
+    e.points = store::rowInt64(row, 9);
+    e.cap_applied = row.get<std::string>(10);
+    e.explanation = nlohmann::json::parse(row.get<std::string>(11), nullptr, false);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace tph::ingest::detail

@@ -123,4 +123,9 @@ std::vector<StoredRecord> recordsWhere(soci::session& sql, const std::string& wh
                                        const std::vector<std::string>& binds, int limit,
                                        int offset);
 
+AccountSummary accountSummary(soci::session& sql, std::int64_t account_id,
+                              const std::string& from_day, const std::string& to_day);
+std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t account_id, int limit,
+                                           int offset);
+
 }  // namespace tph::ingest::detail
