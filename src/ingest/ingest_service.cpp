@@ -364,7 +364,8 @@ class Crediting {
 
 //! The anti-fraud reason to hold a record for review, or "".
 std::string fraudReason(soci::session& sql, const Candidate& c, const IngestOptions& options,
-                        std::int64_t provider_id, std::vector<detail::RecentTrip>& batch_trips) {
+                        std::int64_t provider_id,
+                        std::map<std::int64_t, std::vector<detail::RecentTrip>>& batch_trips_by_account) {
   const auto& def = c.version->definition();
   if (def.caps.per_month_grams) {
     methodology::Evaluator evaluator;
@@ -373,6 +374,7 @@ std::string fraudReason(soci::session& sql, const Candidate& c, const IngestOpti
   }
   if (def.domain != "travel") return "";
   std::int64_t window = std::max<std::int64_t>(options.overlap_window.count(), 60) * kMsPerMinute;
+  auto& batch_trips = batch_trips_by_account[c.account_id];
   auto trips = detail::recentTravel(sql, c.account_id, c.at_ms - window, c.at_ms + window);
   for (const auto& t : batch_trips) {
     if (std::llabs(t.at_ms - c.at_ms) <= window) trips.push_back(t);
@@ -509,7 +511,7 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
     for (const auto& c : candidates) refs.push_back(c.ref);
     auto bound = detail::boundAccounts(sql, provider.id, refs);
     std::vector<Candidate*> to_credit;
-    std::vector<detail::RecentTrip> batch_trips;
+    std::map<std::int64_t, std::vector<detail::RecentTrip>> batch_trips;
     std::sort(candidates.begin(), candidates.end(),
               [](const Candidate& a, const Candidate& b) { return a.order_key < b.order_key; });
     for (auto& c : candidates) {
