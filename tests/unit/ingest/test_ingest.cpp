@@ -313,6 +313,18 @@ TEST_F(IngestTest, ImpossibleSpeedAndBurstsAreHeldAndCanBeRejected) {
   expectConsistent();
 }
 
+TEST_F(IngestTest, ResidentsTravellingAtOnceAreJudgedEachOnTheirOwnTrips) {
+  auto bob_account = accounts_.personAccount(bob_, "440305")->id;
+  bind(metro_, "ref-alice", alice_account_);
+  bind(metro_, "ref-bob", bob_account);
+  // Alice and Bob ride at nearly the same minute: neither is too fast, since each one's trips are
+  // compared with their own only.
+  auto report = send(metro_, {record("ra", "ref-alice", "2026-03-09T08:00:00+08:00", {{"distance_km", 20}}),
+                              record("rb", "ref-bob", "2026-03-09T08:01:00+08:00", {{"distance_km", 20}})});
+  EXPECT_EQ(report.credited, 2);
+  EXPECT_EQ(report.held, 0);
+}
+
 TEST_F(IngestTest, ABindingIsConfirmedWithTheProvidersCodeAndCreditsWhatWasHeld) {
   std::string ref = pseudonymise(metro_.pseudonym_key, "SZT-0001-2345");
   send(metro_, {record("m1", ref, "2026-03-09T08:00:00+08:00", {{"distance_km", 10}})});
