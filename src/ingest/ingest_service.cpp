@@ -186,9 +186,10 @@ namespace {
 //! arrives earlier than ones already credited — reductions stored, points gathered for one entry.
 class Crediting {
  public:
-  Crediting(soci::session& sql, const Clock& clock, const methodology::Catalog& catalog,
-            std::int64_t provider_id, std::int64_t batch_id)
+  Crediting(soci::session& sql, detail::BatchStatements& statements, const Clock& clock,
+            const methodology::Catalog& catalog, std::int64_t provider_id, std::int64_t batch_id)
       : sql_(sql),
+        statements_(statements),
         clock_(clock),
         catalog_(catalog),
         provider_id_(provider_id),
@@ -245,7 +246,7 @@ class Crediting {
 
   void creditGroup(std::vector<Candidate*> group) {
     Candidate& first = *group.front();
-    auto before = detail::loadCapRows(sql_, first.account_id, first.methodology, first.day);
+    auto before = statements_.loadCapRows(first.account_id, first.methodology, first.day);
     std::vector<Entry> entries;
     methodology::CapUsage usage;
     bool recompute = !before.last_key.empty() && before.last_key > first.order_key;
@@ -305,7 +306,8 @@ class Crediting {
       for (std::size_t i = 0; i < def.inputs.size(); ++i) usage.input_day[i] += q->used_inputs[i];
       after.day_grams += grams;
       last_key = std::max(last_key, e.key);
-      std::string explanation = canonicalJson(e.version->explain(inputs, *q));
+      // The version holds formula and factors; the row keeps what this record adds to them.
+      std::string explanation = e.version->compactResult(*q);
       if (e.fresh) {
         Candidate& c = *e.fresh;
         c.status = "credited";
@@ -315,16 +317,15 @@ class Crediting {
           detail::updateRecordOutcome(sql_, record_id, "credited", "", c.account_id,
                                       toEpochMs(clock_.now()));
         } else {
-          record_id = detail::insertRecord(
-              sql_,
+          record_id = statements_.insertRecord(
               {provider_id_, batch_id_, c.rid, c.ref, c.methodology, c.region,
                canonicalJson(c.inputs_json), "credited", "", c.at_ms, c.account_id},
               toEpochMs(clock_.now()));
           c.row_id = record_id;
         }
-        detail::insertReduction(
-            sql_, {record_id, c.account_id, provider_id_, def.id, def.version, def.domain, c.at_ms,
-                   c.day, c.region, grams, points, methodology::toString(q->cap), explanation});
+        statements_.insertReduction({record_id, c.account_id, provider_id_, def.id, def.version,
+                                     def.domain, c.at_ms, c.day, c.region, grams, points,
+                                     methodology::toString(q->cap), explanation});
         add(c.ledger_account, c.region, points);
         grams_ += grams;
       } else if (grams != e.stored.grams) {
@@ -341,7 +342,7 @@ class Crediting {
     after.last_key = last_key;
     after.month_grams = before.month_grams + (after.day_grams - before.day_grams);
     after.year_grams = before.year_grams + (after.day_grams - before.day_grams);
-    detail::saveCapRows(sql_, first.account_id, first.methodology, first.day, before, after);
+    statements_.saveCapRows(first.account_id, first.methodology, first.day, before, after);
   }
 
   void add(std::int64_t ledger, const std::string& region, std::int64_t points) {
@@ -351,6 +352,7 @@ class Crediting {
   }
 
   soci::session& sql_;
+  detail::BatchStatements& statements_;
   const Clock& clock_;
   const methodology::Catalog& catalog_;
   std::int64_t provider_id_;
@@ -363,19 +365,19 @@ class Crediting {
 };
 
 //! The anti-fraud reason to hold a record for review, or "".
-std::string fraudReason(soci::session& sql, const Candidate& c, const IngestOptions& options,
-                        std::int64_t provider_id,
-                        std::map<std::int64_t, std::vector<detail::RecentTrip>>& batch_trips_by_account) {
+std::string fraudReason(
+    detail::BatchStatements& statements, methodology::Evaluator& evaluator, const Candidate& c,
+    const IngestOptions& options, std::int64_t provider_id,
+    std::map<std::int64_t, std::vector<detail::RecentTrip>>& batch_trips_by_account) {
   const auto& def = c.version->definition();
   if (def.caps.per_month_grams) {
-    methodology::Evaluator evaluator;
     auto q = evaluator.quantify(*c.version, {c.inputs.data(), def.inputs.size()});
     if (q && q->rounded.value() > *def.caps.per_month_grams) return "fraud_amount";
   }
   if (def.domain != "travel") return "";
   std::int64_t window = std::max<std::int64_t>(options.overlap_window.count(), 60) * kMsPerMinute;
   auto& batch_trips = batch_trips_by_account[c.account_id];
-  auto trips = detail::recentTravel(sql, c.account_id, c.at_ms - window, c.at_ms + window);
+  auto trips = statements.recentTravel(c.account_id, c.at_ms - window, c.at_ms + window);
   for (const auto& t : batch_trips) {
     if (std::llabs(t.at_ms - c.at_ms) <= window) trips.push_back(t);
   }
@@ -507,6 +509,7 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
           now_ms);
     }
 
+    detail::BatchStatements statements(sql);
     std::vector<std::string> refs;
     for (const auto& c : candidates) refs.push_back(c.ref);
     auto bound = detail::boundAccounts(sql, provider.id, refs);
@@ -528,7 +531,8 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
           status = "quarantined";
           reason = "subject_mismatch: " + c.methodology + " does not count for a " +
                    account->second.kind + " account";
-        } else if (auto fraud = fraudReason(sql, c, impl.options, provider.id, batch_trips);
+        } else if (auto fraud = fraudReason(statements, evaluator, c, impl.options, provider.id,
+                                            batch_trips);
                    !fraud.empty()) {
           status = "held";
           reason = fraud;
@@ -542,10 +546,9 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
       c.reason = reason;
       std::optional<std::int64_t> account_id;
       if (c.account_id) account_id = c.account_id;
-      detail::insertRecord(sql,
-                           {provider.id, report.batch_id, c.rid, c.ref, c.methodology, c.region,
-                            canonicalJson(c.inputs_json), status, reason, c.at_ms, account_id},
-                           now_ms);
+      statements.insertRecord({provider.id, report.batch_id, c.rid, c.ref, c.methodology, c.region,
+                               canonicalJson(c.inputs_json), status, reason, c.at_ms, account_id},
+                              now_ms);
       if (status == "held") {
         ++report.held;
       } else {
@@ -554,7 +557,7 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
       }
     }
 
-    Crediting crediting(sql, impl.clock, *catalog, provider.id, report.batch_id);
+    Crediting crediting(sql, statements, impl.clock, *catalog, provider.id, report.batch_id);
     crediting.credit(to_credit);
     report.credited = static_cast<std::int64_t>(to_credit.size());
     report.grams = crediting.grams();
@@ -662,7 +665,8 @@ Result<std::int64_t> IngestService::creditHeldUnbound(std::int64_t provider_id,
     }
     std::vector<Candidate*> pointers;
     for (auto& c : candidates) pointers.push_back(&c);
-    Crediting crediting(sql, impl.clock, *catalog, provider_id, 0);
+    detail::BatchStatements statements(sql);
+    Crediting crediting(sql, statements, impl.clock, *catalog, provider_id, 0);
     crediting.credit(pointers);
     TPH_TRY(crediting.post("ingest:release:" + std::to_string(provider_id) + ":" + subject_ref +
                                ":" + std::to_string(toEpochMs(impl.clock.now())),
@@ -745,7 +749,8 @@ Result<StoredRecord> IngestService::approveHeld(const auth::Principal& caller,
     if (account == bound.end()) return Error::conflict("the reference is no longer bound", "id");
     c->account_id = account->second.account_id;
     c->ledger_account = account->second.ledger_account;
-    Crediting crediting(sql, impl.clock, *catalog, r.provider_id, 0);
+    detail::BatchStatements statements(sql);
+    Crediting crediting(sql, statements, impl.clock, *catalog, r.provider_id, 0);
     crediting.credit({&*c});
     TPH_TRY(crediting.post("ingest:approve:" + std::to_string(record_id),
                            "held record approved on review"));
@@ -796,8 +801,25 @@ AccountSummary IngestService::summary(std::int64_t account_id, const std::string
 }
 
 std::vector<ReductionEntry> IngestService::history(std::int64_t account_id, int limit, int offset) {
-  return impl_->db.read(
+  auto entries = impl_->db.read(
       [&](soci::session& sql) { return detail::accountHistory(sql, account_id, limit, offset); });
+  // Rows keep the compact result; the version supplies formula, factors and sources again.
+  auto catalog = impl_->methodologies.catalog();
+  for (auto& e : entries) {
+    const CompiledMethodology* version = catalog->find(e.methodology, e.version);
+    auto q = version ? version->parseCompactResult(e.explanation.dump()) : std::nullopt;
+    if (!q) continue;
+    std::array<double, methodology::kMaxInputs> given;
+    given.fill(methodology::kMissingInput);
+    if (e.inputs.is_object()) {
+      for (const auto& [name, value] : e.inputs.items()) {
+        auto index = version->inputIndex(name);
+        if (index && value.is_number()) given[*index] = value.get<double>();
+      }
+    }
+    e.explanation = version->explain({given.data(), version->definition().inputs.size()}, *q);
+  }
+  return entries;
 }
 
 }  // namespace tph::ingest

@@ -109,6 +109,7 @@ struct ReductionEntry {
   std::int64_t grams = 0;
   std::int64_t points = 0;
   std::string cap_applied;
+  nlohmann::json inputs;  //!< as the provider sent them
   nlohmann::json explanation;
 };
 

@@ -534,7 +534,8 @@ std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t acco
       (sql.prepare << "SELECT r.record_id, p.provider_key, e.provider_record_id, r.methodology_id, "
                       "r.methodology_version, r.domain, r.occurred_at_ms, r.region_code, r.grams, "
                       "r.points, "
-                      "r.cap_applied, r.explanation FROM reductions r JOIN ingest_records e ON "
+                      "r.cap_applied, r.explanation, e.inputs_json FROM reductions r JOIN "
+                      "ingest_records e ON "
                       "e.id = r.record_id "
                       "JOIN providers p ON p.id = r.provider_id WHERE r.account_id = :a "
                       "ORDER BY r.occurred_at_ms DESC, r.record_id DESC LIMIT " +
@@ -554,9 +555,134 @@ std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t acco
     e.points = store::rowInt64(row, 9);
     e.cap_applied = row.get<std::string>(10);
     e.explanation = nlohmann::json::parse(row.get<std::string>(11), nullptr, false);
+    e.inputs = nlohmann::json::parse(row.get<std::string>(12), nullptr, false);
     out.push_back(std::move(e));
   }
   return out;
+}
+
+BatchStatements::BatchStatements(soci::session& sql) {
+  insert_record_.emplace((
+      sql.prepare
+          << "INSERT INTO ingest_records (provider_id, provider_record_id, batch_id, subject_ref, "
+             "methodology_id, occurred_at_ms, region_code, inputs_json, status, reason, "
+             "account_id, "
+             "received_at_ms, decided_at_ms) VALUES (:p, :rid, :b, :ref, :m, :at, :region, :in, "
+             ":s, :reason, "
+             ":a, :t, :d) RETURNING id",
+      soci::use(record_provider_), soci::use(record_.rid), soci::use(record_batch_),
+      soci::use(record_.ref), soci::use(record_.methodology), soci::use(record_at_),
+      soci::use(record_.region), soci::use(record_.inputs_json), soci::use(record_.status),
+      soci::use(record_.reason), soci::use(record_account_, record_account_ind_),
+      soci::use(record_now_), soci::use(record_now_, record_decided_ind_), soci::into(record_id_)));
+  insert_reduction_.emplace(
+      (sql.prepare << "INSERT INTO reductions (record_id, account_id, provider_id, methodology_id, "
+                      "methodology_version, "
+                      "domain, occurred_at_ms, day, region_code, grams, points, cap_applied, "
+                      "explanation) VALUES "
+                      "(:r, :a, :p, :m, :v, :d, :at, :day, :region, :g, :pt, :c, :e)",
+       soci::use(red_record_), soci::use(red_account_), soci::use(red_provider_),
+       soci::use(reduction_.methodology), soci::use(red_version_), soci::use(reduction_.domain),
+       soci::use(red_at_), soci::use(reduction_.day), soci::use(reduction_.region),
+       soci::use(red_grams_), soci::use(red_points_), soci::use(reduction_.cap),
+       soci::use(reduction_.explanation)));
+  recent_travel_.emplace(
+      (sql.prepare
+           << "SELECT occurred_at_ms, provider_id, methodology_id FROM reductions "
+              "WHERE account_id = :a AND domain = 'travel' AND occurred_at_ms BETWEEN :f AND :t",
+       soci::use(trip_account_), soci::use(trip_from_), soci::use(trip_to_), soci::into(trip_at_),
+       soci::into(trip_provider_), soci::into(trip_methodology_)));
+  load_caps_.emplace(
+      (sql.prepare << "SELECT period, grams, input_totals, last_key FROM cap_usage "
+                      "WHERE account_id = :a AND methodology_id = :m AND period IN (:d, :mo, :y)",
+       soci::use(cap_account_), soci::use(cap_methodology_), soci::use(cap_day_),
+       soci::use(cap_month_), soci::use(cap_year_), soci::into(cap_period_), soci::into(cap_grams_),
+       soci::into(cap_totals_), soci::into(cap_key_)));
+  upsert_cap_.emplace(
+      (sql.prepare
+           << "INSERT INTO cap_usage (account_id, methodology_id, period, grams, input_totals, "
+              "last_key) VALUES (:a, :m, :p, :g, :t, :k) ON CONFLICT (account_id, "
+              "methodology_id, period) DO UPDATE SET grams = cap_usage.grams + :g2, "
+              "input_totals = :t2, last_key = :k2",
+       soci::use(up_account_), soci::use(up_methodology_), soci::use(up_period_),
+       soci::use(up_delta_), soci::use(up_totals_), soci::use(up_key_), soci::use(up_delta_),
+       soci::use(up_totals_), soci::use(up_key_)));
+}
+
+std::int64_t BatchStatements::insertRecord(const RecordRow& row, std::int64_t now_ms) {
+  record_ = row;
+  record_provider_ = row.provider_id;
+  record_batch_ = row.batch_id;
+  record_at_ = row.at_ms;
+  record_now_ = now_ms;
+  record_account_ = row.account_id.value_or(0);
+  record_account_ind_ = row.account_id ? soci::i_ok : soci::i_null;
+  record_decided_ind_ = row.status == "held" ? soci::i_null : soci::i_ok;
+  insert_record_->execute(true);
+  return record_id_;
+}
+
+void BatchStatements::insertReduction(const ReductionRow& row) {
+  reduction_ = row;
+  red_record_ = row.record_id;
+  red_account_ = row.account_id;
+  red_provider_ = row.provider_id;
+  red_version_ = row.version;
+  red_at_ = row.at_ms;
+  red_grams_ = row.grams;
+  red_points_ = row.points;
+  insert_reduction_->execute(true);
+}
+
+std::vector<RecentTrip> BatchStatements::recentTravel(std::int64_t account_id, std::int64_t from_ms,
+                                                      std::int64_t to_ms) {
+  trip_account_ = account_id;
+  trip_from_ = from_ms;
+  trip_to_ = to_ms;
+  std::vector<RecentTrip> out;
+  recent_travel_->execute(false);
+  while (recent_travel_->fetch()) out.push_back({trip_at_, trip_provider_, trip_methodology_});
+  return out;
+}
+
+CapRows BatchStatements::loadCapRows(std::int64_t account_id, const std::string& methodology,
+                                     const std::string& day) {
+  cap_account_ = account_id;
+  cap_methodology_ = methodology;
+  cap_day_ = "d:" + day;
+  cap_month_ = "m:" + day.substr(0, 7);
+  cap_year_ = "y:" + day.substr(0, 4);
+  CapRows rows;
+  load_caps_->execute(false);
+  while (load_caps_->fetch()) {
+    if (cap_period_ == cap_day_) {
+      rows.day_grams = cap_grams_;
+      rows.input_totals = cap_totals_;
+      rows.last_key = cap_key_;
+    } else if (cap_period_ == cap_month_) {
+      rows.month_grams = cap_grams_;
+    } else {
+      rows.year_grams = cap_grams_;
+    }
+  }
+  return rows;
+}
+
+void BatchStatements::saveCapRows(std::int64_t account_id, const std::string& methodology,
+                                  const std::string& day, const CapRows& before,
+                                  const CapRows& after) {
+  up_account_ = account_id;
+  up_methodology_ = methodology;
+  up_delta_ = after.day_grams - before.day_grams;
+  auto run = [&](std::string period, std::string totals, std::string key) {
+    up_period_ = std::move(period);
+    up_totals_ = std::move(totals);
+    up_key_ = std::move(key);
+    upsert_cap_->execute(true);
+  };
+  run("d:" + day, after.input_totals, after.last_key);
+  run("m:" + day.substr(0, 7), "[]", "");
+  run("y:" + day.substr(0, 4), "[]", "");
 }
 
 }  // namespace tph::ingest::detail

@@ -128,4 +128,39 @@ AccountSummary accountSummary(soci::session& sql, std::int64_t account_id,
 std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t account_id, int limit,
                                            int offset);
 
+//! The statements a batch runs once per record, prepared once per transaction: preparing a
+//! statement costs more than running it, and a batch runs each of these thousands of times.
+class BatchStatements {
+ public:
+  explicit BatchStatements(soci::session& sql);
+
+  std::int64_t insertRecord(const RecordRow& row, std::int64_t now_ms);
+  void insertReduction(const ReductionRow& row);
+  std::vector<RecentTrip> recentTravel(std::int64_t account_id, std::int64_t from_ms,
+                                       std::int64_t to_ms);
+  CapRows loadCapRows(std::int64_t account_id, const std::string& methodology,
+                      const std::string& day);
+  void saveCapRows(std::int64_t account_id, const std::string& methodology, const std::string& day,
+                   const CapRows& before, const CapRows& after);
+
+ private:
+  // Bound buffers come before the statements that bind them.
+  RecordRow record_;
+  long long record_provider_ = 0, record_batch_ = 0, record_at_ = 0, record_now_ = 0,
+            record_account_ = 0, record_id_ = 0;
+  soci::indicator record_account_ind_ = soci::i_null, record_decided_ind_ = soci::i_null;
+  ReductionRow reduction_;
+  long long red_record_ = 0, red_account_ = 0, red_provider_ = 0, red_at_ = 0, red_grams_ = 0,
+            red_points_ = 0;
+  int red_version_ = 0;
+  long long trip_account_ = 0, trip_from_ = 0, trip_to_ = 0, trip_at_ = 0, trip_provider_ = 0;
+  std::string trip_methodology_;
+  long long cap_account_ = 0, cap_grams_ = 0;
+  std::string cap_methodology_, cap_day_, cap_month_, cap_year_, cap_period_, cap_totals_, cap_key_;
+  long long up_account_ = 0, up_delta_ = 0;
+  std::string up_methodology_, up_period_, up_totals_, up_key_;
+  std::optional<soci::statement> insert_record_, insert_reduction_, recent_travel_, load_caps_,
+      upsert_cap_;
+};
+
 }  // namespace tph::ingest::detail

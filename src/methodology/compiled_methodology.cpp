@@ -3,6 +3,7 @@
 #include <muParser.h>
 
 #include <atomic>
+#include <sstream>
 
 #include "core/canonical_json.h"
 
@@ -155,6 +156,49 @@ Result<Quantification> Evaluator::quantify(const CompiledMethodology& m,
   limit(def.caps.per_day_grams, usage.day, CapApplied::kPerDay);
   limit(def.caps.per_month_grams, usage.month, CapApplied::kPerMonth);
   limit(def.caps.per_year_grams, usage.year, CapApplied::kPerYear);
+  return q;
+}
+
+std::string CompiledMethodology::compactResult(const Quantification& q) const {
+  // 17 significant digits read back as the same double.
+  auto exact = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return std::string(buf);
+  };
+  std::string out = "{\"cap\":\"";
+  out += toString(q.cap);
+  out += "\",\"capped_input\":" + std::to_string(q.capped_input) +
+         ",\"grams\":" + std::to_string(q.grams.value()) + ",\"raw\":" + exact(q.raw) +
+         ",\"rounded\":" + std::to_string(q.rounded.value()) + ",\"used\":[";
+  for (std::size_t i = 0; i < definition_.inputs.size(); ++i) {
+    if (i) out += ',';
+    out += exact(q.used_inputs[i]);
+  }
+  return out + "]}";
+}
+
+std::optional<Quantification> CompiledMethodology::parseCompactResult(
+    const std::string& text) const {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  Quantification q;
+  try {
+    std::string cap = j.at("cap");
+    for (auto c : {CapApplied::kNone, CapApplied::kInput, CapApplied::kPerDay,
+                   CapApplied::kPerMonth, CapApplied::kPerYear}) {
+      if (cap == toString(c)) q.cap = c;
+    }
+    q.capped_input = j.at("capped_input");
+    q.grams = Grams(j.at("grams").get<std::int64_t>());
+    q.rounded = Grams(j.at("rounded").get<std::int64_t>());
+    q.raw = j.at("raw");
+    const auto& used = j.at("used");
+    for (std::size_t i = 0; i < used.size() && i < q.used_inputs.size(); ++i)
+      q.used_inputs[i] = used[i];
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
   return q;
 }
 

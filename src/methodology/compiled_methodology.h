@@ -79,6 +79,12 @@ class CompiledMethodology {
   //! caps.
   nlohmann::json explain(std::span<const double> inputs, const Quantification& q) const;
 
+  //! What a stored result needs to be explained again later with explain(): the inputs used, raw
+  //! value, rounding and cap, without the version's formula and factors (the version keeps those).
+  std::string compactResult(const Quantification& q) const;
+  //! Reads compactResult's text back; nullopt when it is not one.
+  std::optional<Quantification> parseCompactResult(const std::string& text) const;
+
  private:
   CompiledMethodology() = default;
   MethodologyDefinition definition_;

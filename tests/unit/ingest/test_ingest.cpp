@@ -136,13 +136,21 @@ TEST_F(IngestTest, ABoundRecordIsCreditedWithPointsAndExplanation) {
   EXPECT_EQ(report.grams, 467);
   EXPECT_EQ(grams(alice_account_), 467);
   EXPECT_EQ(points(alice_account_), Points(4));
-  auto explained = t_.db().read([](soci::session& sql) {
+  // The row keeps the compact result; the history explains it in full from the version.
+  auto stored = t_.db().read([](soci::session& sql) {
     std::string e;
     sql << "SELECT explanation FROM reductions", soci::into(e);
     return json::parse(e);
   });
+  EXPECT_EQ(stored["raw"], 467.0);
+  EXPECT_FALSE(stored.contains("factors"));
+  auto history = ingest_.history(alice_account_, 10, 0);
+  ASSERT_EQ(history.size(), 1u);
+  const auto& explained = history[0].explanation;
   EXPECT_EQ(explained["methodology"], "travel.metro");
   EXPECT_EQ(explained["factors"][0]["value"], 46.7);
+  EXPECT_EQ(explained["inputs"][0]["value"], 10.0);
+  EXPECT_EQ(explained["grams"], 467);
   expectConsistent();
 }
 
@@ -319,8 +327,9 @@ TEST_F(IngestTest, ResidentsTravellingAtOnceAreJudgedEachOnTheirOwnTrips) {
   bind(metro_, "ref-bob", bob_account);
   // Alice and Bob ride at nearly the same minute: neither is too fast, since each one's trips are
   // compared with their own only.
-  auto report = send(metro_, {record("ra", "ref-alice", "2026-03-09T08:00:00+08:00", {{"distance_km", 20}}),
-                              record("rb", "ref-bob", "2026-03-09T08:01:00+08:00", {{"distance_km", 20}})});
+  auto report =
+      send(metro_, {record("ra", "ref-alice", "2026-03-09T08:00:00+08:00", {{"distance_km", 20}}),
+                    record("rb", "ref-bob", "2026-03-09T08:01:00+08:00", {{"distance_km", 20}})});
   EXPECT_EQ(report.credited, 2);
   EXPECT_EQ(report.held, 0);
 }
