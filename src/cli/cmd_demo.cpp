@@ -1,7 +1,13 @@
+#include <chrono>
 #include <cstdlib>
 
+#include "account/carbon_accounts.h"
 #include "auth/auth_service.h"
 #include "cli/commands.h"
+#include "ingest/binding_service.h"
+#include "ingest/ingest_service.h"
+#include "ingest/provider_service.h"
+#include "methodology/methodology_service.h"
 #include "store/database.h"
 
 namespace tph::cli {
@@ -39,6 +45,68 @@ struct DemoOptions {
   std::optional<std::string> data_dir;
 };
 
+//! The demo resident's metro card, bound to a demo metro provider, with 30 days of commutes and
+//! walks credited, so a new platform shows a live account. Record ids are dates: running it again
+//! on the same day changes nothing.
+Status seedDemoTravel(store::Database& db, const Clock& clock, const std::string& data_dir) {
+  methodology::MethodologyService methodologies(db, clock);
+  if (methodologies.empty()) TPH_TRY(importMethodologies(db, clock, data_dir, "demo"));
+  auto user_id = [&](const char* username) {
+    return db.read([&](soci::session& sql) {
+      long long id = 0;
+      sql << "SELECT id FROM users WHERE username = :u", soci::use(std::string(username)),
+          soci::into(id);
+      return id;
+    });
+  };
+  ingest::ProviderService providers(db, clock);
+  auto provider = providers.ensureProvider("demo", {"demo-sz-metro",
+                                                    "深圳地铁 (demo)",
+                                                    "transit_operator",
+                                                    user_id("provider"),
+                                                    {"440300"},
+                                                    {"travel.metro", "travel.walk"},
+                                                    ""});
+  if (!provider) return provider.error();
+  account::CarbonAccountService accounts(db, clock);
+  auth::Principal resident{
+      user_id("resident"), "resident", "陈小绿 (demo resident)", {{auth::Role::kResident, ""}}, {}};
+  auto account = accounts.personAccount(resident, "440305");
+  if (!account) return account.error();
+  ingest::IngestService ingest(db, clock, methodologies);
+  ingest::BindingService bindings(db, clock, ingest);
+  std::string ref = ingest::pseudonymise(provider->pseudonym_key, "SZT-DEMO-0001");
+  auto bound = bindings.bindDirect("demo", provider->id, ref, account->id);
+  if (!bound) return bound.error();
+  std::vector<ingest::IncomingRecord> records;
+  auto today = std::chrono::floor<std::chrono::days>(clock.now() + std::chrono::hours(8));
+  for (int back = 30; back >= 1; --back) {
+    std::string day = shanghaiDay(Instant(today - std::chrono::days(back)) + std::chrono::hours(4));
+    auto record = [&](const std::string& suffix, const std::string& time, const char* methodology,
+                      nlohmann::json inputs) {
+      records.push_back({{{"provider_record_id", "demo-" + day + "-" + suffix},
+                          {"subject_ref", ref},
+                          {"methodology", methodology},
+                          {"occurred_at", day + "T" + time + "+08:00"},
+                          {"region", "440305"},
+                          {"inputs", inputs}},
+                         ""});
+    };
+    bool weekday = std::chrono::weekday(std::chrono::sys_days(today - std::chrono::days(back)))
+                       .iso_encoding() <= 5;
+    if (weekday) {
+      record("am", "08:12:00", "travel.metro", {{"distance_km", 11.6}});
+      record("pm", "18:40:00", "travel.metro", {{"distance_km", 11.6}});
+    }
+    record("walk", "21:00:00", "travel.walk", {{"steps", 6000 + 250 * (back % 9)}});
+  }
+  auto report = ingest.ingestBatch(*provider, records, "demo");
+  if (!report) return report.error();
+  std::printf("demo travel: %lld credited, %lld already there\n",
+              static_cast<long long>(report->credited), static_cast<long long>(report->duplicate));
+  return {};
+}
+
 int runDemo(const DemoOptions& options) {
   auto config = Config::load(options.common.config);
   if (!config) return fail(config.error());
@@ -66,6 +134,8 @@ int runDemo(const DemoOptions& options) {
   }
   std::printf("demo users: %d created, %d already present (password: %s)\n", created, kept,
               env_password && *env_password ? "from TPH_DEMO_PASSWORD" : kDemoPassword);
+  auto travel = seedDemoTravel(**db, clock, config->get(kDataDirSetting, options.data_dir));
+  if (!travel) return fail(travel.error());
   return 0;
 }
 
