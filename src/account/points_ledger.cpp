@@ -78,12 +78,19 @@ Result<PostResult> postEntry(soci::session& sql, const JournalEntry& entry, cons
          "VALUES (:k, :kind, :m, :d, :t) RETURNING id",
       soci::use(entry.idempotency_key), soci::use(entry.kind), soci::use(entry.memo),
       soci::use(digest), soci::use(now), soci::into(entry_id);
+  // One prepared statement each for the balance update and the posting, run once per leg.
+  long long account = 0, amount = 0;
+  soci::statement update =
+      (sql.prepare << "UPDATE ledger_accounts SET balance = balance + :a "
+                      "WHERE id = :id AND (allow_negative = 1 OR balance + :a2 >= 0)",
+       soci::use(amount), soci::use(account), soci::use(amount));
+  soci::statement insert =
+      (sql.prepare << "INSERT INTO journal_postings (entry_id, account_id, amount) "
+                      "VALUES (:e, :a, :m)",
+       soci::use(entry_id), soci::use(account), soci::use(amount));
   for (const auto& leg : entry.legs) {
-    long long account = leg.account, amount = leg.amount.value();
-    soci::statement update =
-        (sql.prepare << "UPDATE ledger_accounts SET balance = balance + :a "
-                        "WHERE id = :id AND (allow_negative = 1 OR balance + :a2 >= 0)",
-         soci::use(amount), soci::use(account), soci::use(amount));
+    account = leg.account;
+    amount = leg.amount.value();
     update.execute(true);
     if (update.get_affected_rows() != 1) {
       long long exists = 0;
@@ -93,8 +100,7 @@ Result<PostResult> postEntry(soci::session& sql, const JournalEntry& entry, cons
         throw std::logic_error("posting to unknown ledger account " + std::to_string(account));
       return Error::conflict("not enough points", "points");
     }
-    sql << "INSERT INTO journal_postings (entry_id, account_id, amount) VALUES (:e, :a, :m)",
-        soci::use(entry_id), soci::use(account), soci::use(amount);
+    insert.execute(true);
   }
   return PostResult{entry_id, false};
 }

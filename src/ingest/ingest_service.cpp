@@ -212,6 +212,7 @@ class Crediting {
                    candidates.begin() + static_cast<std::ptrdiff_t>(end)});
       start = end;
     }
+    statements_.flushCaps();
   }
 
   //! One balanced journal entry: issuance accounts of each city pay, subject accounts receive.
@@ -513,6 +514,26 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
     std::vector<std::string> refs;
     for (const auto& c : candidates) refs.push_back(c.ref);
     auto bound = detail::boundAccounts(sql, provider.id, refs);
+    {
+      std::set<std::int64_t> account_ids;
+      std::set<std::string> periods;
+      std::int64_t first_ms = INT64_MAX, last_ms = INT64_MIN;
+      for (const auto& c : candidates) {
+        auto it = bound.find(c.ref);
+        if (it == bound.end()) continue;
+        account_ids.insert(it->second.account_id);
+        periods.insert("d:" + c.day);
+        periods.insert("m:" + c.day.substr(0, 7));
+        periods.insert("y:" + c.day.substr(0, 4));
+        first_ms = std::min(first_ms, c.at_ms);
+        last_ms = std::max(last_ms, c.at_ms);
+      }
+      if (!account_ids.empty()) {
+        constexpr std::int64_t kMargin = 2 * 60 * kMsPerMinute;  // wider than any fraud window
+        statements.preload({account_ids.begin(), account_ids.end()},
+                           {periods.begin(), periods.end()}, first_ms - kMargin, last_ms + kMargin);
+      }
+    }
     std::vector<Candidate*> to_credit;
     std::map<std::int64_t, std::vector<detail::RecentTrip>> batch_trips;
     std::sort(candidates.begin(), candidates.end(),

@@ -561,7 +561,7 @@ std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t acco
   return out;
 }
 
-BatchStatements::BatchStatements(soci::session& sql) {
+BatchStatements::BatchStatements(soci::session& sql) : sql_(sql) {
   insert_record_.emplace((
       sql.prepare
           << "INSERT INTO ingest_records (provider_id, provider_record_id, batch_id, subject_ref, "
@@ -636,53 +636,138 @@ void BatchStatements::insertReduction(const ReductionRow& row) {
 
 std::vector<RecentTrip> BatchStatements::recentTravel(std::int64_t account_id, std::int64_t from_ms,
                                                       std::int64_t to_ms) {
+  std::vector<RecentTrip> out;
+  if (trips_loaded_for_.count(account_id) && from_ms >= trips_from_ && to_ms <= trips_to_) {
+    for (const auto& t : trips_[account_id]) {
+      if (t.at_ms >= from_ms && t.at_ms <= to_ms) out.push_back(t);
+    }
+    return out;
+  }
   trip_account_ = account_id;
   trip_from_ = from_ms;
   trip_to_ = to_ms;
-  std::vector<RecentTrip> out;
   recent_travel_->execute(false);
   while (recent_travel_->fetch()) out.push_back({trip_at_, trip_provider_, trip_methodology_});
   return out;
 }
 
-CapRows BatchStatements::loadCapRows(std::int64_t account_id, const std::string& methodology,
-                                     const std::string& day) {
-  cap_account_ = account_id;
-  cap_methodology_ = methodology;
-  cap_day_ = "d:" + day;
-  cap_month_ = "m:" + day.substr(0, 7);
-  cap_year_ = "y:" + day.substr(0, 4);
-  CapRows rows;
-  load_caps_->execute(false);
-  while (load_caps_->fetch()) {
-    if (cap_period_ == cap_day_) {
-      rows.day_grams = cap_grams_;
-      rows.input_totals = cap_totals_;
-      rows.last_key = cap_key_;
-    } else if (cap_period_ == cap_month_) {
-      rows.month_grams = cap_grams_;
-    } else {
-      rows.year_grams = cap_grams_;
+void BatchStatements::preload(const std::vector<std::int64_t>& account_ids,
+                              const std::vector<std::string>& periods, std::int64_t trips_from_ms,
+                              std::int64_t trips_to_ms) {
+  constexpr std::size_t kChunk = 400;
+  bool postgres = sql_.get_backend_name() == "postgresql";
+  trips_from_ = trips_from_ms;
+  trips_to_ = trips_to_ms;
+  cap_periods_.insert(periods.begin(), periods.end());
+  std::string period_list;
+  for (std::size_t i = 0; i < periods.size(); ++i)
+    period_list += (i ? ",:p" : ":p") + std::to_string(i);
+  for (std::size_t start = 0; start < account_ids.size(); start += kChunk) {
+    std::size_t n = std::min(kChunk, account_ids.size() - start);
+    std::string accounts;  // ids are integers from the database: safe to write into the text
+    for (std::size_t i = 0; i < n; ++i)
+      accounts += (i ? "," : "") + std::to_string(account_ids[start + i]);
+    {
+      long long account = 0, grams = 0;
+      std::string methodology, period, totals, key;
+      soci::statement st(sql_);
+      st.exchange(soci::into(account));
+      st.exchange(soci::into(methodology));
+      st.exchange(soci::into(period));
+      st.exchange(soci::into(grams));
+      st.exchange(soci::into(totals));
+      st.exchange(soci::into(key));
+      for (const auto& p : periods) st.exchange(soci::use(p));
+      st.alloc();
+      st.prepare(
+          "SELECT account_id, methodology_id, period, grams, input_totals, last_key FROM cap_usage "
+          "WHERE account_id IN (" +
+          accounts + ") AND period IN (" + period_list + ")" + (postgres ? " FOR UPDATE" : ""));
+      st.define_and_bind();
+      st.execute(false);
+      while (st.fetch()) caps_[{account, methodology, period}] = {grams, 0, totals, key};
+    }
+    {
+      long long account = 0, at = 0, provider = 0, from = trips_from_ms, to = trips_to_ms;
+      std::string methodology;
+      soci::statement st =
+          (sql_.prepare << "SELECT account_id, occurred_at_ms, provider_id, methodology_id "
+                           "FROM reductions WHERE domain = 'travel' AND account_id IN (" +
+                               accounts + ") AND occurred_at_ms BETWEEN :f AND :t",
+           soci::use(from), soci::use(to), soci::into(account), soci::into(at),
+           soci::into(provider), soci::into(methodology));
+      st.execute();
+      while (st.fetch()) trips_[account].push_back({at, provider, methodology});
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      caps_loaded_for_.insert(account_ids[start + i]);
+      trips_loaded_for_.insert(account_ids[start + i]);
     }
   }
+}
+
+CapRows BatchStatements::loadCapRows(std::int64_t account_id, const std::string& methodology,
+                                     const std::string& day) {
+  std::string d = "d:" + day, m = "m:" + day.substr(0, 7), y = "y:" + day.substr(0, 4);
+  bool preloaded = caps_loaded_for_.count(account_id) && cap_periods_.count(d) &&
+                   cap_periods_.count(m) && cap_periods_.count(y);
+  if (!preloaded) {
+    cap_account_ = account_id;
+    cap_methodology_ = methodology;
+    cap_day_ = d;
+    cap_month_ = m;
+    cap_year_ = y;
+    load_caps_->execute(false);
+    while (load_caps_->fetch()) {
+      // A row this batch already changed keeps its newer value.
+      CapKey key{account_id, methodology, cap_period_};
+      if (!dirty_.count(key)) caps_[key] = {cap_grams_, 0, cap_totals_, cap_key_};
+    }
+  }
+  CapRows rows;
+  if (auto it = caps_.find({account_id, methodology, d}); it != caps_.end()) {
+    rows.day_grams = it->second.grams;
+    rows.input_totals = it->second.totals;
+    rows.last_key = it->second.key;
+  }
+  if (auto it = caps_.find({account_id, methodology, m}); it != caps_.end())
+    rows.month_grams = it->second.grams;
+  if (auto it = caps_.find({account_id, methodology, y}); it != caps_.end())
+    rows.year_grams = it->second.grams;
   return rows;
 }
 
 void BatchStatements::saveCapRows(std::int64_t account_id, const std::string& methodology,
                                   const std::string& day, const CapRows& before,
                                   const CapRows& after) {
-  up_account_ = account_id;
-  up_methodology_ = methodology;
-  up_delta_ = after.day_grams - before.day_grams;
-  auto run = [&](std::string period, std::string totals, std::string key) {
-    up_period_ = std::move(period);
-    up_totals_ = std::move(totals);
-    up_key_ = std::move(key);
-    upsert_cap_->execute(true);
+  std::int64_t delta = after.day_grams - before.day_grams;
+  auto bump = [&](const std::string& period, const std::string* totals, const std::string* key) {
+    CapKey k{account_id, methodology, period};
+    auto& row = caps_[k];
+    row.grams += delta;
+    row.delta += delta;
+    if (totals) row.totals = *totals;
+    if (key) row.key = *key;
+    dirty_.insert(k);
   };
-  run("d:" + day, after.input_totals, after.last_key);
-  run("m:" + day.substr(0, 7), "[]", "");
-  run("y:" + day.substr(0, 4), "[]", "");
+  bump("d:" + day, &after.input_totals, &after.last_key);
+  bump("m:" + day.substr(0, 7), nullptr, nullptr);
+  bump("y:" + day.substr(0, 4), nullptr, nullptr);
+}
+
+void BatchStatements::flushCaps() {
+  for (const auto& key : dirty_) {
+    auto& row = caps_[key];
+    up_account_ = std::get<0>(key);
+    up_methodology_ = std::get<1>(key);
+    up_period_ = std::get<2>(key);
+    up_delta_ = row.delta;
+    up_totals_ = row.totals;
+    up_key_ = row.key;
+    upsert_cap_->execute(true);
+    row.delta = 0;
+  }
+  dirty_.clear();
 }
 
 }  // namespace tph::ingest::detail

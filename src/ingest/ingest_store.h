@@ -5,7 +5,9 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ingest/binding_service.h"
@@ -143,6 +145,15 @@ class BatchStatements {
   void saveCapRows(std::int64_t account_id, const std::string& methodology, const std::string& day,
                    const CapRows& before, const CapRows& after);
 
+  //! Loads, in a few queries, the cap rows and recent trips the batch's records will need, so
+  //! crediting asks the database once per few hundred accounts rather than once per record.
+  //! On PostgreSQL the cap rows are locked, so concurrent batches for one subject take turns.
+  void preload(const std::vector<std::int64_t>& account_ids,
+               const std::vector<std::string>& periods, std::int64_t trips_from_ms,
+               std::int64_t trips_to_ms);
+  //! Writes back the cap rows crediting changed, as deltas.
+  void flushCaps();
+
  private:
   // Bound buffers come before the statements that bind them.
   RecordRow record_;
@@ -161,6 +172,23 @@ class BatchStatements {
   std::string up_methodology_, up_period_, up_totals_, up_key_;
   std::optional<soci::statement> insert_record_, insert_reduction_, recent_travel_, load_caps_,
       upsert_cap_;
+
+  soci::session& sql_;
+  struct CapRow {
+    std::int64_t grams = 0;
+    std::int64_t delta = 0;  //!< added by this batch, written back as a delta
+    std::string totals = "[]";
+    std::string key;
+  };
+  using CapKey =
+      std::tuple<std::int64_t, std::string, std::string>;  //!< account, methodology, period
+  std::map<CapKey, CapRow> caps_;
+  std::set<CapKey> dirty_;
+  std::set<std::int64_t> caps_loaded_for_;  //!< accounts whose rows for cap_periods_ are in caps_
+  std::set<std::string> cap_periods_;
+  std::map<std::int64_t, std::vector<RecentTrip>> trips_;
+  std::set<std::int64_t> trips_loaded_for_;
+  std::int64_t trips_from_ = 0, trips_to_ = 0;
 };
 
 }  // namespace tph::ingest::detail
