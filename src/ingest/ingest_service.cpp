@@ -749,20 +749,32 @@ Result<std::vector<StoredRecord>> IngestService::heldForReview(const auth::Princ
   });
 }
 
+namespace {
+
+//! A record held by anti-fraud rules in a region the caller administers.
+Result<StoredRecord> heldRecordForReview(soci::session& sql, const auth::Principal& caller,
+                                         std::int64_t record_id, const std::string& verb) {
+  auto found =
+      detail::recordsWhere(sql, "e.id = CAST(:id AS BIGINT)", {std::to_string(record_id)}, 1, 0);
+  if (found.empty() || !caller.administersRegion(found[0].region))
+    return Error::notFound("no such record", "id");
+  if (found[0].status != "held" || found[0].reason.rfind("fraud_", 0) != 0) {
+    return Error::conflict(
+        "only records held for review are " + verb + "; this one is " + found[0].status, "status");
+  }
+  return found[0];
+}
+
+}  // namespace
+
 Result<StoredRecord> IngestService::approveHeld(const auth::Principal& caller,
                                                 std::int64_t record_id) {
   Impl& impl = *impl_;
   auto catalog = impl.methodologies.catalog();
   return impl.db.transaction([&](soci::session& sql) -> Result<StoredRecord> {
-    auto found =
-        detail::recordsWhere(sql, "e.id = CAST(:id AS BIGINT)", {std::to_string(record_id)}, 1, 0);
-    if (found.empty() || !caller.administersRegion(found[0].region))
-      return Error::notFound("no such record", "id");
-    auto& r = found[0];
-    if (r.status != "held" || r.reason.rfind("fraud_", 0) != 0) {
-      return Error::conflict("only records held for review are approved; this one is " + r.status,
-                             "status");
-    }
+    auto held = heldRecordForReview(sql, caller, record_id, "approved");
+    if (!held) return held.error();
+    auto& r = *held;
     auto c = candidateOf(r, *catalog);
     if (!c || !r.account_id) return Error::conflict("the record can no longer be quantified", "id");
     auto bound = detail::boundAccounts(sql, r.provider_id, {r.subject_ref});
@@ -792,15 +804,9 @@ Result<StoredRecord> IngestService::rejectHeld(const auth::Principal& caller,
     return Error::invalid("reason", "say why, in 1-2000 bytes");
   Impl& impl = *impl_;
   return impl.db.transaction([&](soci::session& sql) -> Result<StoredRecord> {
-    auto found =
-        detail::recordsWhere(sql, "e.id = CAST(:id AS BIGINT)", {std::to_string(record_id)}, 1, 0);
-    if (found.empty() || !caller.administersRegion(found[0].region))
-      return Error::notFound("no such record", "id");
-    auto& r = found[0];
-    if (r.status != "held" || r.reason.rfind("fraud_", 0) != 0) {
-      return Error::conflict("only records held for review are rejected; this one is " + r.status,
-                             "status");
-    }
+    auto held = heldRecordForReview(sql, caller, record_id, "rejected");
+    if (!held) return held.error();
+    auto& r = *held;
     detail::updateRecordOutcome(sql, record_id, "rejected", r.reason + ": " + reason, r.account_id,
                                 toEpochMs(impl.clock.now()));
     audit::appendAuditEvent(sql, impl.clock,

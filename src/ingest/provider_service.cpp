@@ -65,6 +65,23 @@ Status ProviderService::validate(const NewProvider& r) const {
   return {};
 }
 
+Result<Provider> ProviderService::insertProvider(soci::session& sql, const NewProvider& request,
+                                                 const std::string& actor) {
+  TPH_TRY(detail::checkProviderReferences(sql, request));
+  NewProvider stored = request;
+  if (stored.pseudonym_key.empty()) stored.pseudonym_key = randomHex(32);
+  auto id = detail::insertProvider(sql, stored, actor, toEpochMs(clock_.now()));
+  audit::appendAuditEvent(sql, clock_,
+                          {actor,
+                           "provider.register",
+                           "provider:" + std::to_string(id),
+                           {{"key", stored.key},
+                            {"kind", stored.kind},
+                            {"regions", stored.regions},
+                            {"methodologies", stored.methodologies}}});
+  return *detail::findProvider(sql, id);
+}
+
 Result<Provider> ProviderService::registerProvider(const Principal& caller,
                                                    const NewProvider& request) {
   TPH_TRY(validate(request));
@@ -78,19 +95,7 @@ Result<Provider> ProviderService::registerProvider(const Principal& caller,
   return db_.transaction([&](soci::session& sql) -> Result<Provider> {
     if (detail::findProviderByKey(sql, request.key))
       return Error::conflict("provider key is taken", "key");
-    TPH_TRY(detail::checkProviderReferences(sql, request));
-    NewProvider stored = request;
-    if (stored.pseudonym_key.empty()) stored.pseudonym_key = randomHex(32);
-    auto id = detail::insertProvider(sql, stored, caller.auditActor(), toEpochMs(clock_.now()));
-    audit::appendAuditEvent(sql, clock_,
-                            {caller.auditActor(),
-                             "provider.register",
-                             "provider:" + std::to_string(id),
-                             {{"key", stored.key},
-                              {"kind", stored.kind},
-                              {"regions", stored.regions},
-                              {"methodologies", stored.methodologies}}});
-    return *detail::findProvider(sql, id);
+    return insertProvider(sql, request, caller.auditActor());
   });
 }
 
@@ -99,19 +104,7 @@ Result<Provider> ProviderService::ensureProvider(const std::string& actor,
   TPH_TRY(validate(request));
   return db_.transaction([&](soci::session& sql) -> Result<Provider> {
     if (auto existing = detail::findProviderByKey(sql, request.key)) return *existing;
-    TPH_TRY(detail::checkProviderReferences(sql, request));
-    NewProvider stored = request;
-    if (stored.pseudonym_key.empty()) stored.pseudonym_key = randomHex(32);
-    auto id = detail::insertProvider(sql, stored, actor, toEpochMs(clock_.now()));
-    audit::appendAuditEvent(sql, clock_,
-                            {actor,
-                             "provider.register",
-                             "provider:" + std::to_string(id),
-                             {{"key", stored.key},
-                              {"kind", stored.kind},
-                              {"regions", stored.regions},
-                              {"methodologies", stored.methodologies}}});
-    return *detail::findProvider(sql, id);
+    return insertProvider(sql, request, actor);
   });
 }
 

@@ -11,6 +11,9 @@
 #include "core/clock.h"
 #include "core/result.h"
 
+namespace soci {
+class session;
+}
 namespace tph::store {
 class Database;
 }
@@ -67,6 +70,9 @@ class ProviderService {
 
  private:
   Status validate(const NewProvider& request) const;
+  //! Inserts a validated provider (generating its pseudonym key when none is given) and audits it.
+  Result<Provider> insertProvider(soci::session& sql, const NewProvider& request,
+                                  const std::string& actor);
   store::Database& db_;
   const Clock& clock_;
 };
