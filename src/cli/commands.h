@@ -40,6 +40,7 @@ void addDemoCommand(CLI::App& app, int& exit_code);
 void addUserCommand(CLI::App& app, int& exit_code);
 void addAuditCommand(CLI::App& app, int& exit_code);
 void addMethodologyCommands(CLI::App& app, int& exit_code);
+void addGenCommand(CLI::App& app, int& exit_code);
 void addIngestCommand(CLI::App& app, int& exit_code);
 
 //! Imports data_dir's factor library and new methodology files, printing every problem found.

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   tph::cli::addUserCommand(app, exit_code);
   tph::cli::addAuditCommand(app, exit_code);
   tph::cli::addMethodologyCommands(app, exit_code);
+  tph::cli::addGenCommand(app, exit_code);
   tph::cli::addIngestCommand(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -2,6 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 
 #include "cli_runner.h"
 #include "core/crypto.h"
@@ -35,7 +38,8 @@ TEST(Cli, MigrateAndDemoAreIdempotent) {
   ASSERT_EQ(runCli("demo " + db, &out), 0) << out;
   EXPECT_NE(out.find("0 created, 11 already present"), std::string::npos) << out;
   EXPECT_EQ(count(t.db(), "SELECT COUNT(*) FROM regions WHERE level = 'city'"), 21);
-  EXPECT_EQ(count(t.db(), "SELECT COUNT(*) FROM regions"), 22 + 25);  // and the districts of three cities
+  EXPECT_EQ(count(t.db(), "SELECT COUNT(*) FROM regions"),
+            22 + 25);  // and the districts of three cities
   EXPECT_EQ(count(t.db(), "SELECT COUNT(*) FROM users"), 11);
   EXPECT_EQ(count(t.db(), "SELECT COUNT(DISTINCT role) FROM user_roles"), 11);
   out.clear();
@@ -102,6 +106,68 @@ TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {
     EXPECT_EQ(runCli(std::string(command) + " --help", &out), 0) << command;
     EXPECT_NE(out.find("--db"), std::string::npos) << command << ": " << out;
   }
+}
+
+}  // namespace
+}  // namespace tph::cli
+
+namespace tph::cli {
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(Gen, TheSameSeedWritesTheSameFilesAndEveryGoodRecordIsBound) {
+  auto base = std::filesystem::temp_directory_path() / ("tph_gen_" + randomHex(4));
+  std::string out;
+  auto gen = [&](const std::string& dir, int seed) {
+    return testing::runCli("gen --residents 60 --days 10 --start 2026-03-01 --seed " +
+                               std::to_string(seed) + " --out " + (base / dir).string(),
+                           &out);
+  };
+  ASSERT_EQ(gen("a", 7), 0) << out;
+  ASSERT_EQ(gen("b", 7), 0) << out;
+  ASSERT_EQ(gen("c", 8), 0) << out;
+  EXPECT_EQ(slurp(base / "a" / "gd-bus.ndjson"), slurp(base / "b" / "gd-bus.ndjson"));
+  EXPECT_EQ(slurp(base / "a" / "setup.json"), slurp(base / "b" / "setup.json"));
+  EXPECT_NE(slurp(base / "a" / "setup.json"), slurp(base / "c" / "setup.json"));
+
+  auto setup = nlohmann::json::parse(slurp(base / "a" / "setup.json"));
+  EXPECT_EQ(setup["residents"].size(), 60u);
+  std::set<std::string> bound;
+  for (const auto& b : setup["bindings"]) bound.insert(b["subject_ref"].get<std::string>());
+  std::size_t records = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(base / "a")) {
+    if (entry.path().extension() != ".ndjson") continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      auto r = nlohmann::json::parse(line);
+      ++records;
+      EXPECT_TRUE(bound.count(r["subject_ref"].get<std::string>())) << line;
+    }
+  }
+  EXPECT_GT(records, 500u);
+  std::filesystem::remove_all(base);
+}
+
+TEST(Gen, RefusesBadArgumentsNamingTheOption) {
+  std::string out;
+  EXPECT_NE(testing::runCli("gen --residents 0 --days 3 --out /tmp/x", &out), 0);
+  EXPECT_NE(out.find("residents"), std::string::npos) << out;
+  out.clear();
+  EXPECT_NE(testing::runCli("gen --residents 5 --days 500 --out /tmp/x", &out), 0);
+  EXPECT_NE(out.find("days"), std::string::npos) << out;
+  out.clear();
+  EXPECT_NE(testing::runCli("gen --residents 5 --days 3 --bad-share 0.9 --out /tmp/x", &out), 0);
+  EXPECT_NE(out.find("bad-share"), std::string::npos) << out;
+  out.clear();
+  EXPECT_NE(testing::runCli("gen --residents 5 --days 3 --out /proc/nope/x", &out), 0);
+  EXPECT_NE(out.find("out"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Ingest throughput and memory. `tanpuhui gen` writes about a million provider records for Guangdong's
+# cities; `tanpuhui ingest` loads them durably into a fresh SQLite file and, when TPH_BENCH_PG_URL
+# names a PostgreSQL server (./dev bench starts one), into a fresh database there. Prints records/s
+# (setup excluded) and the ingest process's peak resident memory for each.
+#
+#   bash bench/ingest_bench.sh            (after ./dev bench has built build-release/)
+#
+# Environment: TPH_BIN (default build-release/tanpuhui), TPH_BENCH_RESIDENTS (default 8000),
+# TPH_BENCH_DAYS (default 30), TPH_BENCH_PG_URL (postgresql://USER@HOST:PORT/DB of a server to use).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN=${TPH_BIN:-$ROOT/build-release/tanpuhui}
+RESIDENTS=${TPH_BENCH_RESIDENTS:-8000}
+DAYS=${TPH_BENCH_DAYS:-30}
+TARGET_SQLITE=100000
+TARGET_PG=50000
+TARGET_RSS_KB=$((1024 * 1024))
+
+die() { printf 'ingest_bench: %s\n' "$*" >&2; exit 1; }
+[[ -x $BIN ]] || die "no $BIN; build it first (./dev bench)"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is not installed (Debian package time)"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tph-ingest-bench.XXXXXX")
+PG_DB=
+cleanup() {
+  if [[ -n $PG_DB ]]; then psql -q "${TPH_BENCH_PG_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+"$BIN" gen --residents "$RESIDENTS" --days "$DAYS" --seed 20261128 --out "$TMP/data" >/dev/null
+records=$(cat "$TMP"/data/*.ndjson | wc -l)
+printf 'generated %s records for %s residents over %s days\n\n' "$records" "$RESIDENTS" "$DAYS"
+printf '%-12s %12s %12s %12s %10s  %s\n' backend records credited records/s "peak RSS" verdict
+
+failed=0
+run() {  # run NAME URL TARGET
+  local name=$1 url=$2 target=$3 out="$TMP/$1.json" timing="$TMP/$1.time"
+  "$BIN" migrate --db "$url" --data-dir "$ROOT/data" >/dev/null
+  /usr/bin/time -f '%M' -o "$timing" "$BIN" ingest --db "$url" --data-dir "$ROOT/data" \
+    --setup "$TMP/data/setup.json" --json "$TMP"/data/*.ndjson >"$out"
+  local rate credited rss verdict=PASS
+  rate=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["records_per_second"]))' "$out")
+  credited=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["credited"])' "$out")
+  rss=$(tail -n 1 "$timing")
+  if ((rate < target || rss > TARGET_RSS_KB)); then verdict="FAIL (target >= $target records/s, RSS < 1 GiB)"; failed=1; fi
+  printf '%-12s %12s %12s %12s %8s MB  %s\n' "$name" "$records" "$credited" "$rate" $((rss / 1024)) "$verdict"
+}
+
+run sqlite "sqlite:$TMP/bench.db" "$TARGET_SQLITE"
+if [[ -n ${TPH_BENCH_PG_URL:-} ]]; then
+  PG_DB=tph_ingest_bench_$$
+  psql -q "${TPH_BENCH_PG_URL%/*}/postgres" -c "CREATE DATABASE $PG_DB" >/dev/null
+  run postgresql "${TPH_BENCH_PG_URL%/*}/$PG_DB" "$TARGET_PG"
+else
+  printf '%-12s skipped: set TPH_BENCH_PG_URL (./dev bench does)\n' postgresql
+fi
+exit "$failed"
