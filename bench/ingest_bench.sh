@@ -6,14 +6,14 @@
 #
 #   bash bench/ingest_bench.sh            (after ./dev bench has built build-release/)
 #
-# Environment: TPH_BIN (default build-release/tanpuhui), TPH_BENCH_RESIDENTS (default 8000),
-# TPH_BENCH_DAYS (default 30), TPH_BENCH_PG_URL (postgresql://USER@HOST:PORT/DB of a server to use).
+# Environment: TPH_BIN (default build-release/tanpuhui), TPH_BENCH_RESIDENTS (default 20000),
+# TPH_BENCH_DAYS (default 34), TPH_BENCH_PG_URL (postgresql://USER@HOST:PORT/DB of a server to use).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN=${TPH_BIN:-$ROOT/build-release/tanpuhui}
-RESIDENTS=${TPH_BENCH_RESIDENTS:-8000}
-DAYS=${TPH_BENCH_DAYS:-30}
+RESIDENTS=${TPH_BENCH_RESIDENTS:-20000}
+DAYS=${TPH_BENCH_DAYS:-34}
 TARGET_SQLITE=100000
 TARGET_PG=50000
 TARGET_RSS_KB=$((1024 * 1024))

@@ -422,6 +422,9 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
                  "a batch holds at most " + std::to_string(kBatchMaxRecords) + " records"};
   }
   Impl& impl = *impl_;
+  // Records held for a binding that never came expire as batches arrive, so no timer is needed.
+  auto expired = expireHeld();
+  if (!expired) return expired.error();
   auto catalog = impl.methodologies.catalog();
   auto regions = impl.regionCodes();
   auto now = impl.clock.now();
