@@ -128,8 +128,8 @@ const json kReasonSchema = {{"type", "object"}, {"properties", {{"reason", {{"ty
 
 //! Adds one lifecycle step: POST /api/v1/methodology-versions/{id}/STEP with an optional text
 //! field.
-void addStep(Router& router, MethodologyService& service, const std::string& step,
-             std::vector<Role> roles, const std::string& summary, const std::string& field,
+void addStep(Router& router, const std::string& step, std::vector<Role> roles,
+             const std::string& summary, const std::string& field,
              std::function<Result<methodology::VersionDetail>(const auth::Principal&, std::int64_t,
                                                               const std::string&)>
                  call) {
@@ -146,7 +146,7 @@ void addStep(Router& router, MethodologyService& service, const std::string& ste
       .request_schema = schema,
       .response_schema = kDetailSchema,
       .handler =
-          [&service, field, call](RouteContext& ctx) {
+          [field, call](RouteContext& ctx) {
             auto id = parseId(ctx.param("id"), "id");
             if (!id) return errorResponse(id.error());
             std::string text;
@@ -157,7 +157,6 @@ void addStep(Router& router, MethodologyService& service, const std::string& ste
               if (!value) return errorResponse(value.error());
               text = *value;
             }
-            (void)service;
             return render(call(ctx.caller(), *id, text));
           },
   });
@@ -440,34 +439,34 @@ void addMethodologyRoutes(Router& router, MethodologyService& service) {
   });
   std::vector<Role> admins = {Role::kProvinceAdmin, Role::kRegionAdmin};
   std::vector<Role> province = {Role::kProvinceAdmin};
-  addStep(router, service, "submit", admins, "Submit a lint-clean draft for review", "",
+  addStep(router, "submit", admins, "Submit a lint-clean draft for review", "",
           [&service](const auth::Principal& p, std::int64_t id, const std::string&) {
             return service.submit(p, id);
           });
-  addStep(router, service, "review", province, "Put a submitted version under expert review", "",
+  addStep(router, "review", province, "Put a submitted version under expert review", "",
           [&service](const auth::Principal& p, std::int64_t id, const std::string&) {
             return service.startReview(p, id);
           });
-  addStep(router, service, "comments", admins, "Record a review comment", "comment",
+  addStep(router, "comments", admins, "Record a review comment", "comment",
           [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.comment(p, id, text);
           });
-  addStep(router, service, "approve", province, "Approve a version under review", "reason",
+  addStep(router, "approve", province, "Approve a version under review", "reason",
           [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.approve(p, id, text);
           });
-  addStep(router, service, "reject", province, "Reject a version under review, with the reason",
-          "reason", [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
+  addStep(router, "reject", province, "Reject a version under review, with the reason", "reason",
+          [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.reject(p, id, text);
           });
-  addStep(router, service, "activate", province,
+  addStep(router, "activate", province,
           "Activate an approved version from a date (YYYY-MM-DD); the previous version ends the "
           "day before",
           "effective_from",
           [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.activate(p, id, text);
           });
-  addStep(router, service, "retire", province,
+  addStep(router, "retire", province,
           "Retire an active version (in force until a date, default today)", "effective_until",
           [&service](const auth::Principal& p, std::int64_t id, const std::string& text) {
             return service.retire(p, id, text);

@@ -475,7 +475,7 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
     std::set<std::string> seen;
     // A record seen before keeps its first outcome, unless that was quarantine: a corrected
     // record replaces a quarantined one.
-    auto firstTime = [&](const std::string& rid, const std::string& status_now) -> bool {
+    auto firstTime = [&](const std::string& rid) -> bool {
       if (!seen.insert(rid).second) {
         report.duplicates.push_back({rid, "in this batch"});
         ++report.duplicate;
@@ -490,7 +490,6 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
       report.duplicates.push_back(
           {rid, it->second.status + (it->second.reason.empty() ? "" : ":" + it->second.reason)});
       ++report.duplicate;
-      (void)status_now;
       return false;
     };
 
@@ -498,7 +497,7 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
       report.quarantined_records.push_back({r.index, r.rid, r.why.reason, r.why.message});
       ++report.quarantined;
       digest_text += std::to_string(r.index) + "|" + r.rid + "|quarantined:" + r.why.reason + "\n";
-      if (r.rid.empty() || !firstTime(r.rid, "quarantined")) continue;
+      if (r.rid.empty() || !firstTime(r.rid)) continue;
       auto text = [&](const char* key) {
         auto it = r.fields.find(key);
         return it != r.fields.end() && it->is_string() ? it->get<std::string>().substr(0, 128)
@@ -542,7 +541,7 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
     std::sort(candidates.begin(), candidates.end(),
               [](const Candidate& a, const Candidate& b) { return a.order_key < b.order_key; });
     for (auto& c : candidates) {
-      if (!firstTime(c.rid, "")) continue;
+      if (!firstTime(c.rid)) continue;
       auto account = bound.find(c.ref);
       std::string status, reason;
       if (account == bound.end()) {

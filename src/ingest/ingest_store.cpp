@@ -40,7 +40,6 @@ std::optional<Provider> oneProvider(soci::session& sql, const std::string& where
   soci::rowset<soci::row> rows =
       (sql.prepare << std::string("SELECT ") + kProviderColumns + " FROM providers WHERE " + where,
        soci::use(bind));
-  std::optional<soci::row> found;
   for (const auto& row : rows) return providerFromRow(sql, row);
   return std::nullopt;
 }
@@ -101,7 +100,6 @@ std::optional<Provider> findProviderByUser(soci::session& sql, std::int64_t user
 
 std::vector<Provider> listProviders(soci::session& sql) {
   std::vector<Provider> out;
-  std::vector<soci::row> rows;
   soci::rowset<soci::row> rs =
       sql.prepare << std::string("SELECT ") + kProviderColumns + " FROM providers ORDER BY id";
   std::vector<std::int64_t> ids;

@@ -581,12 +581,11 @@ std::vector<LintIssue> lintMethodology(const MethodologyDefinition& def,
     std::string field = "examples[" + std::to_string(i) + "]";
     std::array<double, kMaxInputs> values{};
     bool complete = true;
-    for (const auto& [name, value] : ex.inputs) {
-      if (!(*compiled)->inputIndex(name)) {
-        issues.push_back({file, ex.line, field, "names unknown input '" + name + "'"});
+    for (const auto& entry : ex.inputs) {
+      if (!(*compiled)->inputIndex(entry.first)) {
+        issues.push_back({file, ex.line, field, "names unknown input '" + entry.first + "'"});
         complete = false;
       }
-      (void)value;
     }
     for (std::size_t k = 0; k < def.inputs.size(); ++k) {
       auto it = ex.inputs.find(def.inputs[k].name);
