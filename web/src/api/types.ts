@@ -1,0 +1,269 @@
+// Shapes of the server's answers, as rendered by src/api/routes_*.cpp.
+
+export type RoleName =
+  | 'resident'
+  | 'household_admin'
+  | 'enterprise'
+  | 'merchant'
+  | 'provider'
+  | 'verifier'
+  | 'region_admin'
+  | 'province_admin'
+  | 'ets_enterprise'
+  | 'exchange_member'
+  | 'auditor'
+
+export interface RoleGrant {
+  role: RoleName
+  region: string | null
+}
+
+export interface User {
+  id: number
+  username: string
+  display_name: string
+  status: string
+  roles: RoleGrant[]
+  created_at?: string
+}
+
+export interface LoginAnswer {
+  token: string
+  expires_at: string
+  user: User
+}
+
+export interface Region {
+  code: string
+  parent: string | null
+  level: string
+  name_zh: string
+  name_en: string
+}
+
+export type MethodologyState =
+  | 'draft'
+  | 'submitted'
+  | 'under_review'
+  | 'approved'
+  | 'rejected'
+  | 'active'
+  | 'retired'
+
+export interface MethodologySummary {
+  row_id: number
+  id: string
+  version: number
+  state: MethodologyState
+  scope: string
+  domain: string
+  name_zh: string
+  name_en: string
+  effective_from: string
+  effective_until: string | null
+  created_by: string
+  updated_at: string
+  decision_reason: string | null
+  proposal_id: number | null
+}
+
+export interface MethodologyInput {
+  name: string
+  unit: string
+  type: 'integer' | 'number'
+  min: number
+  max: number
+  required: boolean
+  description: string
+}
+
+export interface MethodologyDefinition {
+  description_zh: string
+  description_en: string
+  subjects: string[]
+  formula: string
+  points_per_kg: number
+  inputs: MethodologyInput[]
+  caps: {
+    per_day_grams?: number
+    per_month_grams?: number
+    per_year_grams?: number
+    input_caps: { input: string; per_day: number }[]
+    keep: string
+  }
+  examples: { inputs: Record<string, number>; grams: number; note: string }[]
+}
+
+export interface ResolvedFactor {
+  name: string
+  ref: string
+  value: number
+  unit: string
+  source: string
+  year: number
+  region: string
+}
+
+export interface LintIssue {
+  line: number
+  field: string
+  message: string
+}
+
+export interface MethodologyComment {
+  id: number
+  author: string
+  kind: string
+  body: string
+  at: string
+}
+
+export interface MethodologyDetail extends MethodologySummary {
+  definition_toml: string
+  definition?: MethodologyDefinition
+  factors: ResolvedFactor[]
+  comments: MethodologyComment[]
+  lint: LintIssue[]
+}
+
+export interface EmissionFactor {
+  key: string
+  value: number
+  unit: string
+  year: number
+  region: string
+  source: string
+  source_kind: string
+  note: string
+}
+
+export interface Explanation {
+  methodology: string
+  version: number
+  scope: string
+  formula: string
+  unit: string
+  inputs: { name: string; unit: string; value: number | null; used: number }[]
+  factors: ResolvedFactor[]
+  raw_grams: number
+  rounded_grams: number
+  rounding: string
+  caps: { applied: string; input?: string; per_day_grams?: number; per_month_grams?: number; per_year_grams?: number }
+  grams: number
+  points_per_kg: number
+}
+
+export interface QuantifyAnswer {
+  grams: number
+  points: number
+  methodology: string
+  version: number
+  explanation: Explanation
+}
+
+export interface Proposal {
+  id: number
+  title: string
+  domain: string
+  description: string
+  region: string
+  status: string
+  created_at: string
+  contact?: string
+}
+
+export interface AccountMember {
+  user_id: number
+  username: string
+  display_name: string
+  role: string
+}
+
+export interface Account {
+  id: number
+  kind: 'person' | 'household' | 'enterprise'
+  name: string
+  region: string
+  points: number
+  members: AccountMember[]
+  created_at: string
+}
+
+export interface Statement extends Account {
+  totals: {
+    grams: number
+    points_earned: number
+    records: number
+    by_domain: Record<string, number>
+    by_day: { day: string; grams: number }[]
+    household_shared_grams?: number
+  }
+}
+
+export interface HistoryEntry {
+  record_id: number
+  provider: string
+  provider_record_id: string
+  methodology: string
+  version: number
+  domain: string
+  occurred_at: string
+  region: string
+  grams: number
+  points: number
+  cap_applied: string
+  explanation: Explanation | null
+}
+
+export interface HistoryPage {
+  account_id: number
+  records: HistoryEntry[]
+  limit: number
+  offset: number
+}
+
+export interface Binding {
+  id: number
+  provider: string
+  subject_ref: string
+  account_id: number
+  status: string
+  code_issued: boolean
+  created_at: string
+  confirmed_at: string | null
+}
+
+export interface Provider {
+  id: number
+  key: string
+  name: string
+  kind: string
+  status: string
+  regions: string[]
+  methodologies: string[]
+  user_id: number | null
+  created_at: string
+  pseudonym_key?: string
+}
+
+export interface StoredRecord {
+  id: number
+  provider: string
+  provider_record_id: string
+  subject_ref: string
+  methodology: string
+  occurred_at: string
+  region: string
+  inputs: Record<string, unknown>
+  status: string
+  reason: string
+  received_at: string
+}
+
+export interface ApiKey {
+  key_id: string
+  secret: string
+  user_id: number
+  label: string
+  created_at: string
+}

@@ -1,0 +1,27 @@
+import { createI18n } from 'vue-i18n'
+import zhCN from './zh-CN'
+import en from './en'
+
+export type Locale = 'zh-CN' | 'en'
+export const locales: Locale[] = ['zh-CN', 'en']
+const storageKey = 'tph.locale'
+
+function initialLocale(): Locale {
+  const stored = localStorage.getItem(storageKey)
+  return stored === 'en' || stored === 'zh-CN' ? stored : 'zh-CN'
+}
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: initialLocale(),
+  fallbackLocale: 'zh-CN',
+  messages: { 'zh-CN': zhCN, en },
+})
+
+export function setLocale(locale: Locale): void {
+  i18n.global.locale.value = locale
+  localStorage.setItem(storageKey, locale)
+  document.documentElement.lang = locale
+}
+
+document.documentElement.lang = initialLocale()

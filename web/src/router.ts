@@ -1,0 +1,57 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import type { RoleName } from './api/types'
+import { hasRole, signedIn } from './session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    //! Signed-in users only.
+    auth?: boolean
+    //! Any of these roles (implies auth).
+    roles?: RoleName[]
+    //! Consoles use the full desktop width.
+    wide?: boolean
+  }
+}
+
+export const residentRoles: RoleName[] = ['resident', 'household_admin', 'enterprise']
+export const adminRoles: RoleName[] = ['province_admin', 'region_admin']
+
+const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'home', component: () => import('./views/HomeView.vue') },
+  { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
+  { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue') },
+  { path: '/methodologies', name: 'methodologies', component: () => import('./views/MethodologiesView.vue') },
+  { path: '/methodologies/:id', name: 'methodology', component: () => import('./views/MethodologyView.vue'), props: true },
+  { path: '/calculator', name: 'calculator', component: () => import('./views/CalculatorView.vue') },
+  { path: '/propose', name: 'propose', component: () => import('./views/ProposeView.vue') },
+  { path: '/me', name: 'account', component: () => import('./views/account/AccountView.vue'), meta: { auth: true } },
+  { path: '/me/history', name: 'history', component: () => import('./views/account/HistoryView.vue'), meta: { auth: true } },
+  { path: '/me/bindings', name: 'bindings', component: () => import('./views/account/BindingsView.vue'), meta: { auth: true } },
+  { path: '/me/households', name: 'households', component: () => import('./views/account/HouseholdsView.vue'), meta: { auth: true } },
+  { path: '/me/accounts/:id', name: 'shared-account', component: () => import('./views/account/SharedAccountView.vue'), props: true, meta: { auth: true } },
+  { path: '/me/proposals', name: 'my-proposals', component: () => import('./views/account/ProposalsView.vue'), meta: { auth: true } },
+  { path: '/provider/bindings', name: 'provider-bindings', component: () => import('./views/provider/ProviderBindingsView.vue'), meta: { roles: ['provider'], wide: true } },
+  { path: '/provider/records', name: 'provider-records', component: () => import('./views/provider/ProviderRecordsView.vue'), meta: { roles: ['provider'], wide: true } },
+  { path: '/console/providers', name: 'console-providers', component: () => import('./views/console/ProvidersView.vue'), meta: { roles: [...adminRoles, 'auditor'], wide: true } },
+  { path: '/console/providers/:id', name: 'console-provider', component: () => import('./views/console/ProviderView.vue'), props: true, meta: { roles: adminRoles, wide: true } },
+  { path: '/console/held', name: 'console-held', component: () => import('./views/console/HeldRecordsView.vue'), meta: { roles: adminRoles, wide: true } },
+  { path: '/console/methodologies', name: 'console-methodologies', component: () => import('./views/console/MethodologyVersionsView.vue'), meta: { roles: [...adminRoles, 'auditor'], wide: true } },
+  { path: '/console/methodologies/new', name: 'console-draft-new', component: () => import('./views/console/DraftEditorView.vue'), meta: { roles: adminRoles, wide: true } },
+  { path: '/console/methodology-versions/:rowId', name: 'console-version', component: () => import('./views/console/MethodologyVersionView.vue'), props: true, meta: { roles: [...adminRoles, 'auditor'], wide: true } },
+  { path: '/console/proposals', name: 'console-proposals', component: () => import('./views/account/ProposalsView.vue'), meta: { roles: adminRoles, wide: true } },
+  { path: '/console/users', name: 'console-users', component: () => import('./views/console/UsersView.vue'), meta: { roles: adminRoles, wide: true } },
+  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+router.beforeEach((to) => {
+  const needsAuth = to.meta.auth || to.meta.roles
+  if (needsAuth && !signedIn.value) return { name: 'login', query: { next: to.fullPath } }
+  if (to.meta.roles && !hasRole(...to.meta.roles)) return { name: 'home' }
+  return true
+})
