@@ -95,7 +95,7 @@ export function apiClient(url) {
     async signed(method, path, bodyText, keyId, secret) {
       const ts = String(Math.floor(Date.now() / 1000))
       const nonce = randomBytes(12).toString('hex')
-      const hash = createHash('sha256').update(bodyText).digest('hex')
+      const hash = createHash('sha256').update(bodyText ?? '').digest('hex')
       const sig = createHmac('sha256', secret).update([method, path, ts, nonce, hash].join('\n')).digest('hex')
       const r = await fetch(url + path, {
         method,

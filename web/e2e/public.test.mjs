@@ -53,6 +53,8 @@ test('the catalogue lists what the API lists, and a methodology shows its formul
   await page.getByTestId('methodology-card').first().waitFor()
   assert.equal(await page.getByTestId('methodology-card').count(), methodologies.length)
   await page.getByRole('link', { name: '地铁出行', exact: true }).click()
+  await page.waitForURL('**/methodologies/travel.metro/')
+  await page.reload() // a deep link must load the app too
   await page.getByTestId('formula').getByText(v1.definition.formula).waitFor()
   const factors = page.getByTestId('factors')
   for (const f of v1.factors) {

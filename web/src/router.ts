@@ -21,7 +21,9 @@ const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
   { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue') },
   { path: '/methodologies', name: 'methodologies', component: () => import('./views/MethodologiesView.vue') },
-  { path: '/methodologies/:id', name: 'methodology', component: () => import('./views/MethodologyView.vue'), props: true },
+  // Methodology ids have dots ("travel.metro"); the trailing slash keeps the server's SPA fallback,
+  // which serves index.html only for paths without a file extension, working on a reload.
+  { path: '/methodologies/:id/', name: 'methodology', component: () => import('./views/MethodologyView.vue'), props: true },
   { path: '/calculator', name: 'calculator', component: () => import('./views/CalculatorView.vue') },
   { path: '/propose', name: 'propose', component: () => import('./views/ProposeView.vue') },
   { path: '/me', name: 'account', component: () => import('./views/account/AccountView.vue'), meta: { auth: true } },
