@@ -45,6 +45,8 @@ test('a region admin sees the console menu, and approves and rejects held record
   await sidebar.getByText('地市管理', { exact: true }).waitFor()
   for (const item of ['数据提供方管理', '待审核记录', '方法学审核', '用户与角色']) await sidebar.getByRole('menuitem', { name: item }).waitFor()
   await page.getByTestId('roles').getByText('地市管理员 · 440300').waitFor()
+  assert.equal(await sidebar.getByRole('menuitem', { name: '我的碳账户' }).count(), 0, 'an admin is not shown resident pages')
+  assert.equal(await sidebar.getByRole('menuitem', { name: '绑定确认' }).count(), 0, 'an admin is not shown provider pages')
   await sidebar.getByRole('menuitem', { name: '待审核记录' }).click()
 
   const rows = page.getByTestId('records-table').locator('.el-table__body-wrapper tr')
