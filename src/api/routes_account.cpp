@@ -12,6 +12,7 @@ namespace {
 using nlohmann::json;
 
 constexpr int kDefaultDays = 30;
+constexpr int kMaxWindowDays = 3660;  // ten years of days
 
 json accountJson(const account::CarbonAccount& a) {
   json members = json::array();
@@ -45,11 +46,21 @@ json statementJson(const account::CarbonAccount& a, const ingest::AccountSummary
 }
 
 //! The from/to days of a statement: ?from=&to= (YYYY-MM-DD) or the last 30 days.
-std::pair<std::string, std::string> window(const HttpRequest& request, const Clock& clock) {
+//! The ?from=&to= days of a statement (YYYY-MM-DD, Asia/Shanghai), by default the last 30 days.
+Result<std::pair<std::string, std::string>> window(const HttpRequest& request, const Clock& clock) {
   std::string to = request.queryParam("to"), from = request.queryParam("from");
   if (to.empty()) to = shanghaiDay(clock.now());
   if (from.empty()) from = shanghaiDay(clock.now() - std::chrono::hours(24 * (kDefaultDays - 1)));
-  return {from, to};
+  auto from_at = parseIso8601(from + "T00:00:00+08:00");
+  if (from.size() != 10 || !from_at) return Error::invalid("from", "from must be a day YYYY-MM-DD");
+  auto to_at = parseIso8601(to + "T00:00:00+08:00");
+  if (to.size() != 10 || !to_at) return Error::invalid("to", "to must be a day YYYY-MM-DD");
+  if (*to_at < *from_at) return Error::invalid("to", "to must not be before from");
+  if (*to_at - *from_at > std::chrono::hours(24 * kMaxWindowDays)) {
+    return Error::invalid("from",
+                          "a statement covers at most " + std::to_string(kMaxWindowDays) + " days");
+  }
+  return std::pair{from, to};
 }
 
 HttpResponse history(ingest::IngestService& ingest, const account::CarbonAccount& a,
@@ -115,7 +126,9 @@ void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
           [&accounts, &ingest, &clock](RouteContext& ctx) {
             auto a = accounts.personAccount(ctx.caller());
             if (!a) return errorResponse(a.error());
-            auto [from, to] = window(ctx.request, clock);
+            auto days = window(ctx.request, clock);
+            if (!days) return errorResponse(days.error());
+            auto [from, to] = *days;
             return jsonResponse(statementJson(*a, ingest.summary(a->id, from, to)));
           },
   });
@@ -147,7 +160,9 @@ void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
             if (!id) return errorResponse(id.error());
             auto a = accounts.account(ctx.caller(), *id);
             if (!a) return errorResponse(a.error());
-            auto [from, to] = window(ctx.request, clock);
+            auto days = window(ctx.request, clock);
+            if (!days) return errorResponse(days.error());
+            auto [from, to] = *days;
             auto own = ingest.summary(a->id, from, to);
             json out = statementJson(*a, own);
             if (a->kind == account::AccountKind::kHousehold) {

@@ -306,6 +306,8 @@ int runIngest(const IngestOptions& options) {
   if (options.batch_records < 1 || options.batch_records > ingest::kBatchMaxRecords) {
     return fail(Error::invalid("batch-size", "batch size must be 1-50000"));
   }
+  if (options.files.empty() && !options.setup)
+    return fail(Error::invalid("files", "name at least one file to ingest, or --setup"));
   SystemClock clock;
   auto db = openMigratedDatabase(options.common, *config, clock);
   if (!db) return fail(db.error());
@@ -376,8 +378,8 @@ void addIngestCommand(CLI::App& app, int& exit_code) {
       "Ingest provider files (NDJSON or CSV), streamed; safe to run again after an interruption");
   addCommonOptions(*cmd, options->common);
   cmd->add_option("files", options->files,
-                  "record files; FILE's provider is --provider or its name before the first '.'")
-      ->required();
+                  "record files; FILE's provider is --provider or its name before the first '.' "
+                  "(none: only apply --setup)");
   cmd->add_option("--provider", options->provider, "provider key for every file");
   cmd->add_option("--setup", options->setup,
                   "setup.json from `tanpuhui gen`: providers, residents, bindings");

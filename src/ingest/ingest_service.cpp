@@ -212,7 +212,7 @@ class Crediting {
                    candidates.begin() + static_cast<std::ptrdiff_t>(end)});
       start = end;
     }
-    statements_.flushCaps();
+    statements_.flush();
   }
 
   //! One balanced journal entry: issuance accounts of each city pay, subject accounts receive.
@@ -318,15 +318,15 @@ class Crediting {
           detail::updateRecordOutcome(sql_, record_id, "credited", "", c.account_id,
                                       toEpochMs(clock_.now()));
         } else {
-          record_id = statements_.insertRecord(
+          record_id = statements_.queueRecord(
               {provider_id_, batch_id_, c.rid, c.ref, c.methodology, c.region,
                canonicalJson(c.inputs_json), "credited", "", c.at_ms, c.account_id},
               toEpochMs(clock_.now()));
           c.row_id = record_id;
         }
-        statements_.insertReduction({record_id, c.account_id, provider_id_, def.id, def.version,
-                                     def.domain, c.at_ms, c.day, c.region, grams, points,
-                                     methodology::toString(q->cap), explanation});
+        statements_.queueReduction({record_id, c.account_id, provider_id_, def.id, def.version,
+                                    def.domain, c.at_ms, c.day, c.region, grams, points,
+                                    methodology::toString(q->cap), explanation});
         add(c.ledger_account, c.region, points);
         grams_ += grams;
       } else if (grams != e.stored.grams) {
@@ -493,6 +493,7 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
       return false;
     };
 
+    detail::BatchStatements statements(sql);
     for (const auto& r : refused) {
       report.quarantined_records.push_back({r.index, r.rid, r.why.reason, r.why.message});
       ++report.quarantined;
@@ -504,15 +505,13 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
                                                        : std::string();
       };
       auto inputs = r.fields.find("inputs");
-      detail::insertRecord(
-          sql,
+      statements.queueRecord(
           {provider.id, report.batch_id, r.rid, text("subject_ref"), text("methodology"),
            text("region"), inputs != r.fields.end() ? canonicalJson(*inputs) : "{}", "quarantined",
            r.why.reason + ": " + r.why.message, 0, std::nullopt},
           now_ms);
     }
 
-    detail::BatchStatements statements(sql);
     std::vector<std::string> refs;
     for (const auto& c : candidates) refs.push_back(c.ref);
     auto bound = detail::boundAccounts(sql, provider.id, refs);
@@ -569,9 +568,9 @@ Result<BatchReport> IngestService::ingestBatch(const Provider& provider,
       c.reason = reason;
       std::optional<std::int64_t> account_id;
       if (c.account_id) account_id = c.account_id;
-      statements.insertRecord({provider.id, report.batch_id, c.rid, c.ref, c.methodology, c.region,
-                               canonicalJson(c.inputs_json), status, reason, c.at_ms, account_id},
-                              now_ms);
+      statements.queueRecord({provider.id, report.batch_id, c.rid, c.ref, c.methodology, c.region,
+                              canonicalJson(c.inputs_json), status, reason, c.at_ms, account_id},
+                             now_ms);
       if (status == "held") {
         ++report.held;
       } else {
@@ -622,8 +621,11 @@ Result<std::vector<StoredRecord>> IngestService::records(const Provider& provide
   if (limit < 1 || limit > 1000) return Error::invalid("limit", "limit must be 1-1000");
   if (offset < 0) return Error::invalid("offset", "offset must not be negative");
   return impl_->db.read([&](soci::session& sql) -> Result<std::vector<StoredRecord>> {
-    return detail::recordsWhere(sql, "e.provider_id = CAST(:p AS BIGINT) AND e.status = :s",
-                                {std::to_string(provider.id), wanted}, limit, offset);
+    // The status is one of kStatuses, written literally so the partial index on the statuses
+    // other than credited can serve the query.
+    return detail::recordsWhere(
+        sql, "e.provider_id = CAST(:p AS BIGINT) AND e.status = '" + wanted + "'",
+        {std::to_string(provider.id)}, limit, offset);
   });
 }
 

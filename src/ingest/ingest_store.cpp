@@ -1,6 +1,8 @@
 #include "ingest/ingest_store.h"
 
+#include "core/clock.h"
 #include "store/database.h"
+#include "store/json_rows.h"
 
 namespace tph::ingest::detail {
 
@@ -75,14 +77,19 @@ std::vector<Binding> bindingsWhere(soci::session& sql, const std::string& where,
   return out;
 }
 
-//! "?, ?, ?" placeholders for an IN list bound value by value.
-std::string placeholders(std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += (i ? ", :p" : ":p") + std::to_string(i);
-  return out;
+//! Keys for an IN list, as JSON rows of one column: one bound parameter however many keys.
+std::string jsonKeys(const std::vector<std::string>& keys) {
+  store::JsonRows rows;
+  for (const auto& key : keys) rows.row().add(key);
+  return rows.text();
 }
 
-constexpr std::size_t kInChunk = 500;
+//! The first millisecond of a day in Asia/Shanghai (UTC+8 all year), or of the day after.
+std::int64_t shanghaiDayStartMs(const std::string& day, bool next = false) {
+  auto start = parseIso8601(day + "T00:00:00+08:00");
+  if (!start) throw std::invalid_argument("not a day: " + day);
+  return toEpochMs(*start) + (next ? 86'400'000 : 0);
+}
 
 }  // namespace
 
@@ -232,76 +239,38 @@ void countBindingAttempt(soci::session& sql, std::int64_t binding_id) {
 std::map<std::string, BoundAccount> boundAccounts(soci::session& sql, std::int64_t provider_id,
                                                   const std::vector<std::string>& refs) {
   std::map<std::string, BoundAccount> out;
-  long long provider = provider_id;
-  for (std::size_t start = 0; start < refs.size(); start += kInChunk) {
-    std::size_t n = std::min(kInChunk, refs.size() - start);
-    std::string ref;
-    long long account = 0, ledger = 0;
-    std::string kind;
-    soci::statement st(sql);
-    st.exchange(soci::into(ref));
-    st.exchange(soci::into(account));
-    st.exchange(soci::into(kind));
-    st.exchange(soci::into(ledger));
-    st.exchange(soci::use(provider));
-    for (std::size_t i = 0; i < n; ++i) st.exchange(soci::use(refs[start + i]));
-    st.alloc();
-    st.prepare(
-        "SELECT b.subject_ref, c.id, c.kind, c.ledger_account_id FROM bindings b "
-        "JOIN carbon_accounts c ON c.id = b.account_id WHERE b.status = 'active' AND b.provider_id "
-        "= :provider "
-        "AND b.subject_ref IN (" +
-        placeholders(n) + ")");
-    st.define_and_bind();
-    st.execute(false);
-    while (st.fetch()) out[ref] = {account, kind, ledger};
-  }
+  if (refs.empty()) return out;
+  long long provider = provider_id, account = 0, ledger = 0;
+  std::string keys = jsonKeys(refs), ref, kind;
+  soci::statement st =
+      (sql.prepare
+           << "SELECT b.subject_ref, c.id, c.kind, c.ledger_account_id FROM bindings b "
+              "JOIN carbon_accounts c ON c.id = b.account_id WHERE b.status = 'active' "
+              "AND b.provider_id = :provider AND b.subject_ref IN (SELECT value ->> 0 FROM " +
+                  store::jsonRowsSource(sql, "keys") + ")",
+       soci::use(provider), soci::use(keys), soci::into(ref), soci::into(account), soci::into(kind),
+       soci::into(ledger));
+  st.execute();
+  while (st.fetch()) out[ref] = {account, kind, ledger};
   return out;
 }
 
 std::map<std::string, StoredOutcome> storedOutcomes(soci::session& sql, std::int64_t provider_id,
                                                     const std::vector<std::string>& record_ids) {
   std::map<std::string, StoredOutcome> out;
-  long long provider = provider_id;
-  for (std::size_t start = 0; start < record_ids.size(); start += kInChunk) {
-    std::size_t n = std::min(kInChunk, record_ids.size() - start);
-    std::string rid, status, reason;
-    long long id = 0;
-    soci::statement st(sql);
-    st.exchange(soci::into(rid));
-    st.exchange(soci::into(id));
-    st.exchange(soci::into(status));
-    st.exchange(soci::into(reason));
-    st.exchange(soci::use(provider));
-    for (std::size_t i = 0; i < n; ++i) st.exchange(soci::use(record_ids[start + i]));
-    st.alloc();
-    st.prepare(
-        "SELECT provider_record_id, id, status, reason FROM ingest_records WHERE provider_id = "
-        ":provider "
-        "AND provider_record_id IN (" +
-        placeholders(n) + ")");
-    st.define_and_bind();
-    st.execute(false);
-    while (st.fetch()) out[rid] = {id, status, reason};
-  }
+  if (record_ids.empty()) return out;
+  long long provider = provider_id, id = 0;
+  std::string keys = jsonKeys(record_ids), rid, status, reason;
+  soci::statement st =
+      (sql.prepare << "SELECT provider_record_id, id, status, reason FROM ingest_records "
+                      "WHERE provider_id = :provider AND provider_record_id IN (SELECT value ->> 0 "
+                      "FROM " +
+                          store::jsonRowsSource(sql, "keys") + ")",
+       soci::use(provider), soci::use(keys), soci::into(rid), soci::into(id), soci::into(status),
+       soci::into(reason));
+  st.execute();
+  while (st.fetch()) out[rid] = {id, status, reason};
   return out;
-}
-
-std::int64_t insertRecord(soci::session& sql, const RecordRow& r, std::int64_t now_ms) {
-  long long id = 0, provider = r.provider_id, batch = r.batch_id, at = r.at_ms, now = now_ms,
-            account = r.account_id.value_or(0);
-  soci::indicator account_ind = r.account_id ? soci::i_ok : soci::i_null;
-  soci::indicator decided_ind = r.status == "held" ? soci::i_null : soci::i_ok;
-  sql << "INSERT INTO ingest_records (provider_id, provider_record_id, batch_id, subject_ref, "
-         "methodology_id, "
-         "occurred_at_ms, region_code, inputs_json, status, reason, account_id, received_at_ms, "
-         "decided_at_ms) "
-         "VALUES (:p, :rid, :b, :ref, :m, :at, :region, :in, :s, :reason, :a, :t, :d) RETURNING id",
-      soci::use(provider), soci::use(r.rid), soci::use(batch), soci::use(r.ref),
-      soci::use(r.methodology), soci::use(at), soci::use(r.region), soci::use(r.inputs_json),
-      soci::use(r.status), soci::use(r.reason), soci::use(account, account_ind), soci::use(now),
-      soci::use(now, decided_ind), soci::into(id);
-  return id;
 }
 
 void updateRecordOutcome(soci::session& sql, std::int64_t record_id, const std::string& status,
@@ -320,19 +289,6 @@ void deleteRecord(soci::session& sql, std::int64_t record_id) {
   sql << "DELETE FROM ingest_records WHERE id = :id", soci::use(id);
 }
 
-void insertReduction(soci::session& sql, const ReductionRow& r) {
-  long long record = r.record_id, account = r.account_id, provider = r.provider_id, at = r.at_ms,
-            grams = r.grams, points = r.points;
-  int version = r.version;
-  sql << "INSERT INTO reductions (record_id, account_id, provider_id, methodology_id, "
-         "methodology_version, domain, "
-         "occurred_at_ms, day, region_code, grams, points, cap_applied, explanation) VALUES "
-         "(:r, :a, :p, :m, :v, :d, :at, :day, :region, :g, :pt, :c, :e)",
-      soci::use(record), soci::use(account), soci::use(provider), soci::use(r.methodology),
-      soci::use(version), soci::use(r.domain), soci::use(at), soci::use(r.day), soci::use(r.region),
-      soci::use(grams), soci::use(points), soci::use(r.cap), soci::use(r.explanation);
-}
-
 void updateReduction(soci::session& sql, std::int64_t record_id, std::int64_t grams,
                      std::int64_t points, const std::string& cap, const std::string& explanation) {
   long long record = record_id, g = grams, p = points;
@@ -341,84 +297,26 @@ void updateReduction(soci::session& sql, std::int64_t record_id, std::int64_t gr
       soci::use(g), soci::use(p), soci::use(cap), soci::use(explanation), soci::use(record);
 }
 
-CapRows loadCapRows(soci::session& sql, std::int64_t account_id, const std::string& methodology,
-                    const std::string& day) {
-  CapRows rows;
-  long long account = account_id, grams = 0;
-  std::string period, totals, last_key;
-  std::string d = "d:" + day, m = "m:" + day.substr(0, 7), y = "y:" + day.substr(0, 4);
-  soci::statement st =
-      (sql.prepare << "SELECT period, grams, input_totals, last_key FROM cap_usage "
-                      "WHERE account_id = :a AND methodology_id = :m AND period IN (:d, :mo, :y)",
-       soci::use(account), soci::use(methodology), soci::use(d), soci::use(m), soci::use(y),
-       soci::into(period), soci::into(grams), soci::into(totals), soci::into(last_key));
-  st.execute();
-  while (st.fetch()) {
-    if (period == d) {
-      rows.day_grams = grams;
-      rows.input_totals = totals;
-      rows.last_key = last_key;
-    } else if (period == m) {
-      rows.month_grams = grams;
-    } else {
-      rows.year_grams = grams;
-    }
-  }
-  return rows;
-}
-
-void saveCapRows(soci::session& sql, std::int64_t account_id, const std::string& methodology,
-                 const std::string& day, const CapRows& before, const CapRows& after) {
-  long long account = account_id;
-  auto upsert = [&](const std::string& period, long long delta, const std::string& totals,
-                    const std::string& key) {
-    sql << "INSERT INTO cap_usage (account_id, methodology_id, period, grams, input_totals, "
-           "last_key) "
-           "VALUES (:a, :m, :p, :g, :t, :k) ON CONFLICT (account_id, methodology_id, period) DO "
-           "UPDATE SET "
-           "grams = cap_usage.grams + :g2, input_totals = :t2, last_key = :k2",
-        soci::use(account), soci::use(methodology), soci::use(period), soci::use(delta),
-        soci::use(totals), soci::use(key), soci::use(delta), soci::use(totals), soci::use(key);
-  };
-  long long delta = after.day_grams - before.day_grams;
-  upsert("d:" + day, delta, after.input_totals, after.last_key);
-  upsert("m:" + day.substr(0, 7), delta, "[]", "");
-  upsert("y:" + day.substr(0, 4), delta, "[]", "");
-}
-
 std::vector<DayRecord> creditedDayRecords(soci::session& sql, std::int64_t account_id,
                                           const std::string& methodology, const std::string& day) {
   std::vector<DayRecord> out;
-  long long account = account_id;
+  long long account = account_id, from = shanghaiDayStartMs(day),
+            to = shanghaiDayStartMs(day, true);
   soci::rowset<soci::row> rows =
-      (sql.prepare << "SELECT r.record_id, r.occurred_at_ms, e.provider_record_id, e.inputs_json, "
-                      "r.region_code, "
-                      "r.methodology_version, r.grams, r.points FROM reductions r "
-                      "JOIN ingest_records e ON e.id = r.record_id "
-                      "WHERE r.account_id = :a AND r.methodology_id = :m AND r.day = :d",
-       soci::use(account), soci::use(methodology), soci::use(day));
+      (sql.prepare
+           << "SELECT r.record_id, r.occurred_at_ms, e.provider_record_id, e.inputs_json, "
+              "r.region_code, "
+              "r.methodology_version, r.grams, r.points FROM reductions r "
+              "JOIN ingest_records e ON e.id = r.record_id "
+              "WHERE r.account_id = :a AND r.occurred_at_ms >= :f AND r.occurred_at_ms < :t "
+              "AND r.methodology_id = :m",
+       soci::use(account), soci::use(from), soci::use(to), soci::use(methodology));
   for (const auto& row : rows) {
     out.push_back({store::rowInt64(row, 0), store::rowInt64(row, 1), row.get<std::string>(2),
                    row.get<std::string>(3), row.get<std::string>(4),
                    static_cast<int>(store::rowInt64(row, 5)), store::rowInt64(row, 6),
                    store::rowInt64(row, 7)});
   }
-  return out;
-}
-
-std::vector<RecentTrip> recentTravel(soci::session& sql, std::int64_t account_id,
-                                     std::int64_t from_ms, std::int64_t to_ms) {
-  std::vector<RecentTrip> out;
-  long long account = account_id, from = from_ms, to = to_ms, at = 0, provider = 0;
-  std::string methodology;
-  soci::statement st =
-      (sql.prepare
-           << "SELECT occurred_at_ms, provider_id, methodology_id FROM reductions "
-              "WHERE account_id = :a AND domain = 'travel' AND occurred_at_ms BETWEEN :f AND :t",
-       soci::use(account), soci::use(from), soci::use(to), soci::into(at), soci::into(provider),
-       soci::into(methodology));
-  st.execute();
-  while (st.fetch()) out.push_back({at, provider, methodology});
   return out;
 }
 
@@ -514,10 +412,12 @@ AccountSummary accountSummary(soci::session& sql, std::int64_t account_id,
        soci::use(account), soci::into(key), soci::into(grams));
   domains.execute();
   while (domains.fetch()) out.grams_by_domain[key] = grams;
+  // The time range lets the (account, time) index find the days.
+  long long from_ms = shanghaiDayStartMs(from_day), to_ms = shanghaiDayStartMs(to_day, true);
   soci::statement days =
       (sql.prepare << "SELECT day, SUM(grams) FROM reductions WHERE account_id = :a "
-                      "AND day >= :f AND day <= :t GROUP BY day ORDER BY day",
-       soci::use(account), soci::use(from_day), soci::use(to_day), soci::into(key),
+                      "AND occurred_at_ms >= :f AND occurred_at_ms < :t GROUP BY day ORDER BY day",
+       soci::use(account), soci::use(from_ms), soci::use(to_ms), soci::into(key),
        soci::into(grams));
   days.execute();
   while (days.fetch()) out.grams_by_day.emplace_back(key, grams);
@@ -560,34 +460,10 @@ std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t acco
 }
 
 BatchStatements::BatchStatements(soci::session& sql) : sql_(sql) {
-  insert_record_.emplace((
-      sql.prepare
-          << "INSERT INTO ingest_records (provider_id, provider_record_id, batch_id, subject_ref, "
-             "methodology_id, occurred_at_ms, region_code, inputs_json, status, reason, "
-             "account_id, "
-             "received_at_ms, decided_at_ms) VALUES (:p, :rid, :b, :ref, :m, :at, :region, :in, "
-             ":s, :reason, "
-             ":a, :t, :d) RETURNING id",
-      soci::use(record_provider_), soci::use(record_.rid), soci::use(record_batch_),
-      soci::use(record_.ref), soci::use(record_.methodology), soci::use(record_at_),
-      soci::use(record_.region), soci::use(record_.inputs_json), soci::use(record_.status),
-      soci::use(record_.reason), soci::use(record_account_, record_account_ind_),
-      soci::use(record_now_), soci::use(record_now_, record_decided_ind_), soci::into(record_id_)));
-  insert_reduction_.emplace(
-      (sql.prepare << "INSERT INTO reductions (record_id, account_id, provider_id, methodology_id, "
-                      "methodology_version, "
-                      "domain, occurred_at_ms, day, region_code, grams, points, cap_applied, "
-                      "explanation) VALUES "
-                      "(:r, :a, :p, :m, :v, :d, :at, :day, :region, :g, :pt, :c, :e)",
-       soci::use(red_record_), soci::use(red_account_), soci::use(red_provider_),
-       soci::use(reduction_.methodology), soci::use(red_version_), soci::use(reduction_.domain),
-       soci::use(red_at_), soci::use(reduction_.day), soci::use(reduction_.region),
-       soci::use(red_grams_), soci::use(red_points_), soci::use(reduction_.cap),
-       soci::use(reduction_.explanation)));
   recent_travel_.emplace(
       (sql.prepare
            << "SELECT occurred_at_ms, provider_id, methodology_id FROM reductions "
-              "WHERE account_id = :a AND domain = 'travel' AND occurred_at_ms BETWEEN :f AND :t",
+              "WHERE account_id = :a AND occurred_at_ms BETWEEN :f AND :t AND domain = 'travel'",
        soci::use(trip_account_), soci::use(trip_from_), soci::use(trip_to_), soci::into(trip_at_),
        soci::into(trip_provider_), soci::into(trip_methodology_)));
   load_caps_.emplace(
@@ -596,40 +472,101 @@ BatchStatements::BatchStatements(soci::session& sql) : sql_(sql) {
        soci::use(cap_account_), soci::use(cap_methodology_), soci::use(cap_day_),
        soci::use(cap_month_), soci::use(cap_year_), soci::into(cap_period_), soci::into(cap_grams_),
        soci::into(cap_totals_), soci::into(cap_key_)));
-  upsert_cap_.emplace(
-      (sql.prepare
-           << "INSERT INTO cap_usage (account_id, methodology_id, period, grams, input_totals, "
-              "last_key) VALUES (:a, :m, :p, :g, :t, :k) ON CONFLICT (account_id, "
-              "methodology_id, period) DO UPDATE SET grams = cap_usage.grams + :g2, "
-              "input_totals = :t2, last_key = :k2",
-       soci::use(up_account_), soci::use(up_methodology_), soci::use(up_period_),
-       soci::use(up_delta_), soci::use(up_totals_), soci::use(up_key_), soci::use(up_delta_),
-       soci::use(up_totals_), soci::use(up_key_)));
 }
 
-std::int64_t BatchStatements::insertRecord(const RecordRow& row, std::int64_t now_ms) {
-  record_ = row;
-  record_provider_ = row.provider_id;
-  record_batch_ = row.batch_id;
-  record_at_ = row.at_ms;
-  record_now_ = now_ms;
-  record_account_ = row.account_id.value_or(0);
-  record_account_ind_ = row.account_id ? soci::i_ok : soci::i_null;
-  record_decided_ind_ = row.status == "held" ? soci::i_null : soci::i_ok;
-  insert_record_->execute(true);
-  return record_id_;
+std::int64_t BatchStatements::nextRecordId() {
+  if (store::backendOf(sql_) == store::Backend::kSqlite) {
+    // The transaction began IMMEDIATE and holds SQLite's write lock: nobody else inserts.
+    if (next_id_ == 0) {
+      long long max = 0;
+      soci::indicator ind;
+      sql_ << "SELECT MAX(id) FROM ingest_records", soci::into(max, ind);
+      next_id_ = (ind == soci::i_null ? 0 : max) + 1;
+    }
+    return next_id_++;
+  }
+  if (free_ids_.empty()) {
+    constexpr int kBlock = 2000;
+    long long id = 0;
+    int block = kBlock;
+    soci::statement st =
+        (sql_.prepare << "SELECT nextval(pg_get_serial_sequence('ingest_records', 'id')) "
+                         "FROM generate_series(1, :n)",
+         soci::use(block), soci::into(id));
+    st.execute();
+    while (st.fetch()) free_ids_.push_back(id);
+    std::reverse(free_ids_.begin(), free_ids_.end());
+  }
+  std::int64_t id = free_ids_.back();
+  free_ids_.pop_back();
+  return id;
 }
 
-void BatchStatements::insertReduction(const ReductionRow& row) {
-  reduction_ = row;
-  red_record_ = row.record_id;
-  red_account_ = row.account_id;
-  red_provider_ = row.provider_id;
-  red_version_ = row.version;
-  red_at_ = row.at_ms;
-  red_grams_ = row.grams;
-  red_points_ = row.points;
-  insert_reduction_->execute(true);
+std::int64_t BatchStatements::queueRecord(const RecordRow& row, std::int64_t now_ms) {
+  std::int64_t id = nextRecordId();
+  records_.row()
+      .add(id)
+      .add(row.provider_id)
+      .add(row.rid)
+      .add(row.batch_id)
+      .add(row.ref)
+      .add(row.methodology)
+      .add(row.at_ms)
+      .add(row.region)
+      .add(row.inputs_json)
+      .add(row.status)
+      .add(row.reason)
+      .add(row.account_id)
+      .add(now_ms)
+      .add(row.status == "held" ? std::nullopt : std::optional<std::int64_t>(now_ms));
+  return id;
+}
+
+void BatchStatements::queueReduction(const ReductionRow& row) {
+  reductions_.row()
+      .add(row.record_id)
+      .add(row.account_id)
+      .add(row.provider_id)
+      .add(row.methodology)
+      .add(row.version)
+      .add(row.domain)
+      .add(row.at_ms)
+      .add(row.day)
+      .add(row.region)
+      .add(row.grams)
+      .add(row.points)
+      .add(row.cap)
+      .add(row.explanation);
+}
+
+void BatchStatements::flush() {
+  if (!records_.empty()) {
+    std::string rows = records_.text();
+    sql_ << "INSERT INTO ingest_records (id, provider_id, provider_record_id, batch_id, "
+            "subject_ref, methodology_id, occurred_at_ms, region_code, inputs_json, status, "
+            "reason, account_id, received_at_ms, decided_at_ms) "
+            "SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), value ->> 2, "
+            "CAST(value ->> 3 AS BIGINT), value ->> 4, value ->> 5, CAST(value ->> 6 AS BIGINT), "
+            "value ->> 7, value ->> 8, value ->> 9, value ->> 10, CAST(value ->> 11 AS BIGINT), "
+            "CAST(value ->> 12 AS BIGINT), CAST(value ->> 13 AS BIGINT) FROM " +
+                store::jsonRowsSource(sql_),
+        soci::use(rows);
+    records_.clear();
+  }
+  if (!reductions_.empty()) {
+    std::string rows = reductions_.text();
+    sql_ << "INSERT INTO reductions (record_id, account_id, provider_id, methodology_id, "
+            "methodology_version, domain, occurred_at_ms, day, region_code, grams, points, "
+            "cap_applied, explanation) "
+            "SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), "
+            "CAST(value ->> 2 AS BIGINT), value ->> 3, CAST(value ->> 4 AS INTEGER), value ->> 5, "
+            "CAST(value ->> 6 AS BIGINT), value ->> 7, value ->> 8, CAST(value ->> 9 AS BIGINT), "
+            "CAST(value ->> 10 AS BIGINT), value ->> 11, value ->> 12 FROM " +
+                store::jsonRowsSource(sql_),
+        soci::use(rows);
+    reductions_.clear();
+  }
+  flushCaps();
 }
 
 std::vector<RecentTrip> BatchStatements::recentTravel(std::int64_t account_id, std::int64_t from_ms,
@@ -754,18 +691,30 @@ void BatchStatements::saveCapRows(std::int64_t account_id, const std::string& me
 }
 
 void BatchStatements::flushCaps() {
+  if (dirty_.empty()) return;
+  store::JsonRows rows;
   for (const auto& key : dirty_) {
     auto& row = caps_[key];
-    up_account_ = std::get<0>(key);
-    up_methodology_ = std::get<1>(key);
-    up_period_ = std::get<2>(key);
-    up_delta_ = row.delta;
-    up_totals_ = row.totals;
-    up_key_ = row.key;
-    upsert_cap_->execute(true);
+    rows.row()
+        .add(std::get<0>(key))
+        .add(std::get<1>(key))
+        .add(std::get<2>(key))
+        .add(row.delta)
+        .add(row.totals)
+        .add(row.key);
     row.delta = 0;
   }
   dirty_.clear();
+  std::string text = rows.text();
+  // WHERE true: SQLite needs it to tell the upsert's ON from a join's.
+  sql_ << "INSERT INTO cap_usage (account_id, methodology_id, period, grams, input_totals, "
+          "last_key) SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, "
+          "CAST(value ->> 3 AS BIGINT), value ->> 4, value ->> 5 FROM " +
+              store::jsonRowsSource(sql_) +
+              " WHERE true ON CONFLICT (account_id, methodology_id, period) DO UPDATE SET "
+              "grams = cap_usage.grams + excluded.grams, input_totals = excluded.input_totals, "
+              "last_key = excluded.last_key",
+      soci::use(text);
 }
 
 }  // namespace tph::ingest::detail

@@ -13,6 +13,7 @@
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
+#include "store/json_rows.h"
 
 namespace tph::ingest::detail {
 
@@ -68,7 +69,6 @@ struct RecordRow {
   std::int64_t at_ms = 0;
   std::optional<std::int64_t> account_id;
 };
-std::int64_t insertRecord(soci::session& sql, const RecordRow& row, std::int64_t now_ms);
 void updateRecordOutcome(soci::session& sql, std::int64_t id, const std::string& status,
                          const std::string& reason, std::optional<std::int64_t> account_id,
                          std::int64_t now_ms);
@@ -84,7 +84,6 @@ struct ReductionRow {
   std::int64_t grams = 0, points = 0;
   std::string cap, explanation;
 };
-void insertReduction(soci::session& sql, const ReductionRow& row);
 void updateReduction(soci::session& sql, std::int64_t record_id, std::int64_t grams,
                      std::int64_t points, const std::string& cap, const std::string& explanation);
 
@@ -93,10 +92,6 @@ struct CapRows {
   std::string input_totals = "[]";
   std::string last_key;
 };
-CapRows loadCapRows(soci::session& sql, std::int64_t account_id, const std::string& methodology,
-                    const std::string& day);
-void saveCapRows(soci::session& sql, std::int64_t account_id, const std::string& methodology,
-                 const std::string& day, const CapRows& before, const CapRows& after);
 
 struct DayRecord {
   std::int64_t record_id = 0;
@@ -113,8 +108,6 @@ struct RecentTrip {
   std::int64_t provider_id = 0;
   std::string methodology;
 };
-std::vector<RecentTrip> recentTravel(soci::session& sql, std::int64_t account_id,
-                                     std::int64_t from_ms, std::int64_t to_ms);
 
 std::int64_t insertBatch(soci::session& sql, std::int64_t provider_id, const std::string& source,
                          std::int64_t now_ms);
@@ -130,14 +123,20 @@ AccountSummary accountSummary(soci::session& sql, std::int64_t account_id,
 std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t account_id, int limit,
                                            int offset);
 
-//! The statements a batch runs once per record, prepared once per transaction: preparing a
-//! statement costs more than running it, and a batch runs each of these thousands of times.
+//! The writes and lookups of one batch, set-based: records and reductions are queued and written
+//! by flush() in a few statements for all of them (one round trip each on PostgreSQL), cap rows
+//! and recent trips are loaded for all the batch's accounts at once, and the statements that run
+//! once per record are prepared once per transaction.
 class BatchStatements {
  public:
   explicit BatchStatements(soci::session& sql);
 
-  std::int64_t insertRecord(const RecordRow& row, std::int64_t now_ms);
-  void insertReduction(const ReductionRow& row);
+  //! Queues a record for the next flush and answers the id it will have.
+  std::int64_t queueRecord(const RecordRow& row, std::int64_t now_ms);
+  void queueReduction(const ReductionRow& row);
+  //! Writes the queued records and reductions, then the cap rows crediting changed (as deltas).
+  void flush();
+
   std::vector<RecentTrip> recentTravel(std::int64_t account_id, std::int64_t from_ms,
                                        std::int64_t to_ms);
   CapRows loadCapRows(std::int64_t account_id, const std::string& methodology,
@@ -146,34 +145,28 @@ class BatchStatements {
                    const CapRows& before, const CapRows& after);
 
   //! Loads, in a few queries, the cap rows and recent trips the batch's records will need, so
-  //! crediting asks the database once per few hundred accounts rather than once per record.
+  //! crediting asks the database once per batch rather than once per record.
   //! On PostgreSQL the cap rows are locked, so concurrent batches for one subject take turns.
   void preload(const std::vector<std::int64_t>& account_ids,
                const std::vector<std::string>& periods, std::int64_t trips_from_ms,
                std::int64_t trips_to_ms);
-  //! Writes back the cap rows crediting changed, as deltas.
-  void flushCaps();
 
  private:
+  std::int64_t nextRecordId();
+  void flushCaps();
+
+  soci::session& sql_;
+  store::JsonRows records_, reductions_;
+  std::vector<std::int64_t> free_ids_;  //!< PostgreSQL: ids taken from the sequence, not yet used
+  std::int64_t next_id_ = 0;            //!< SQLite: the next id (the transaction holds the lock)
+
   // Bound buffers come before the statements that bind them.
-  RecordRow record_;
-  long long record_provider_ = 0, record_batch_ = 0, record_at_ = 0, record_now_ = 0,
-            record_account_ = 0, record_id_ = 0;
-  soci::indicator record_account_ind_ = soci::i_null, record_decided_ind_ = soci::i_null;
-  ReductionRow reduction_;
-  long long red_record_ = 0, red_account_ = 0, red_provider_ = 0, red_at_ = 0, red_grams_ = 0,
-            red_points_ = 0;
-  int red_version_ = 0;
   long long trip_account_ = 0, trip_from_ = 0, trip_to_ = 0, trip_at_ = 0, trip_provider_ = 0;
   std::string trip_methodology_;
   long long cap_account_ = 0, cap_grams_ = 0;
   std::string cap_methodology_, cap_day_, cap_month_, cap_year_, cap_period_, cap_totals_, cap_key_;
-  long long up_account_ = 0, up_delta_ = 0;
-  std::string up_methodology_, up_period_, up_totals_, up_key_;
-  std::optional<soci::statement> insert_record_, insert_reduction_, recent_travel_, load_caps_,
-      upsert_cap_;
+  std::optional<soci::statement> recent_travel_, load_caps_;
 
-  soci::session& sql_;
   struct CapRow {
     std::int64_t grams = 0;
     std::int64_t delta = 0;  //!< added by this batch, written back as a delta

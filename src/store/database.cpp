@@ -98,16 +98,30 @@ Result<std::string> postgresKeywords(std::string_view rest) {
 
 }  // namespace
 
+Backend backendOf(soci::session& sql) {
+  return sql.get_backend_name() == "postgresql" ? Backend::kPostgresql : Backend::kSqlite;
+}
+
 Result<ConnectionTarget> parseDatabaseUrl(const std::string& url) {
   if (url.rfind("sqlite:", 0) == 0) {
     std::string path = url.substr(7);
     if (path.rfind("//", 0) == 0) path = path.substr(2);  // accept sqlite://PATH too
+    std::string synchronous = "NORMAL";
+    if (auto q = path.find('?'); q != std::string::npos) {
+      std::string query = path.substr(q + 1);
+      path.resize(q);
+      if (query == "synchronous=full") {
+        synchronous = "FULL";
+      } else if (query != "synchronous=normal") {
+        return Error::invalid("db", "the only SQLite URL parameter is synchronous=normal|full");
+      }
+    }
     if (path.empty()) return Error::invalid("db", "sqlite URL needs a file path: sqlite:PATH");
     // SOCI splits its connection string on spaces unless the value is quoted.
     if (path.find('"') != std::string::npos) {
       return Error::invalid("db", "the SQLite path may not contain a double quote");
     }
-    return ConnectionTarget{Backend::kSqlite, "db=\"" + path + "\"", path};
+    return ConnectionTarget{Backend::kSqlite, "db=\"" + path + "\"", path, synchronous};
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
     auto keywords = postgresKeywords(url.substr(url.find("://") + 3));
@@ -135,7 +149,11 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& url, Databas
         sql.open(soci::sqlite3, target->connect_string);
         sql << "PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms);
         sql << "PRAGMA journal_mode = WAL";
-        sql << "PRAGMA synchronous = NORMAL";
+        sql << "PRAGMA synchronous = " + target->sqlite_synchronous;
+        // 64 MiB of page cache per connection (the default is 2 MiB): a large write transaction
+        // otherwise spills pages to the WAL and writes them again and again.
+        sql << "PRAGMA cache_size = -65536";
+        sql << "PRAGMA temp_store = MEMORY";
         sql << "PRAGMA foreign_keys = ON";
       } else {
         sql.open(soci::postgresql, target->connect_string);

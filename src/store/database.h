@@ -105,8 +105,14 @@ struct ConnectionTarget {
   Backend backend;
   std::string connect_string;
   std::string sqlite_path;  //!< the file, for SQLite
+  //! SQLite's synchronous setting: NORMAL (the default) keeps every commit through a crash of the
+  //! process; FULL (sqlite:PATH?synchronous=full) also through a power loss, one fsync a commit.
+  std::string sqlite_synchronous = "NORMAL";
 };
 Result<ConnectionTarget> parseDatabaseUrl(const std::string& url);
+
+//! The backend a session of the pool talks to, for the few statements that differ.
+Backend backendOf(soci::session& sql);
 
 //! An integer column of a dynamic row, whichever integer type the backend reports for it
 //! (SQLite's INTEGER PRIMARY KEY is a 32-bit type to SOCI, PostgreSQL's BIGINT a 64-bit one).

@@ -25,6 +25,12 @@ TEST(DatabaseUrl, ParsesBothBackendsAndRefusesOthers) {
   ASSERT_TRUE(sqlite.ok());
   EXPECT_EQ(sqlite->backend, Backend::kSqlite);
   EXPECT_EQ(sqlite->sqlite_path, "var/x.db");
+  EXPECT_EQ(sqlite->sqlite_synchronous, "NORMAL");
+  auto synced = parseDatabaseUrl("sqlite:var/x.db?synchronous=full");
+  ASSERT_TRUE(synced.ok());
+  EXPECT_EQ(synced->sqlite_path, "var/x.db");
+  EXPECT_EQ(synced->sqlite_synchronous, "FULL");
+  EXPECT_FALSE(parseDatabaseUrl("sqlite:var/x.db?synchronous=off").ok());
   auto pg = parseDatabaseUrl("postgresql://tph@127.0.0.1:5432/tph");
   ASSERT_TRUE(pg.ok());
   EXPECT_EQ(pg->backend, Backend::kPostgresql);
