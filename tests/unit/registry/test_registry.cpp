@@ -6,6 +6,7 @@
 
 #include <map>
 #include <random>
+#include <thread>
 
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"
@@ -329,6 +330,24 @@ TEST_F(RegistryTest, CheckFindsOverlappingBlocks) {
   auto check = registry_.check();
   EXPECT_FALSE(check.ok);
   EXPECT_NE(check.problem.find("overlaps"), std::string::npos) << check.problem;
+}
+
+TEST_F(RegistryTest, ConcurrentTransfersNeverSpendAUnitTwice) {
+  issue(10, 0);
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      auto t = registry_.transfer(
+          sz_admin_, {"race-" + std::to_string(i), {"GD-OP-440300", Units(4), {}}, acme_, ""});
+      if (t.ok()) ++succeeded;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(succeeded.load(), 2);
+  EXPECT_EQ(held(acme_), Units(8));
+  EXPECT_EQ(held("GD-OP-440300"), Units(2));
+  expectConsistent();
 }
 
 // Random transfers, retirements and cancellations among four accounts over three batches keep
