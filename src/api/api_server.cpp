@@ -4,11 +4,13 @@
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "certify/certify_service.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
 #include "methodology/methodology_service.h"
 #include "region/region_service.h"
+#include "registry/registry_service.h"
 #include "store/database.h"
 
 namespace tph::api {
@@ -22,6 +24,8 @@ struct ApiServer::Services {
         providers(db, clock),
         ingest(db, clock, methodologies),
         bindings(db, clock, ingest),
+        registry(db, clock),
+        certify(db, clock, auth, methodologies, options.certify),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -30,6 +34,8 @@ struct ApiServer::Services {
   ingest::ProviderService providers;
   ingest::IngestService ingest;
   ingest::BindingService bindings;
+  registry::RegistryService registry;
+  certify::CertifyService certify;
   StaticFiles static_files;
 };
 
@@ -42,6 +48,8 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addMethodologyRoutes(*router_, services_->methodologies);
   addIngestRoutes(*router_, services_->providers, services_->ingest, services_->bindings);
   addAccountRoutes(*router_, services_->accounts, services_->ingest, clock);
+  addCertifyRoutes(*router_, services_->certify);
+  addRegistryRoutes(*router_, services_->registry);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

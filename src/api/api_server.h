@@ -9,6 +9,7 @@
 
 #include "api/http_server.h"
 #include "auth/auth_service.h"
+#include "certify/certify_service.h"
 #include "core/clock.h"
 
 namespace tph::store {
@@ -26,6 +27,7 @@ struct ApiServerOptions {
   HttpServerOptions http;
   std::filesystem::path web_root;  //!< web/dist; empty or missing serves no static files
   auth::AuthOptions auth;
+  certify::CertifyOptions certify;
 };
 
 inline constexpr const char* kVersion = "0.1.0";

@@ -26,6 +26,12 @@ class ProviderService;
 class IngestService;
 class BindingService;
 }  // namespace tph::ingest
+namespace tph::certify {
+class CertifyService;
+}
+namespace tph::registry {
+class RegistryService;
+}
 namespace tph {
 class Clock;
 }
@@ -42,5 +48,7 @@ void addIngestRoutes(Router& router, ingest::ProviderService& providers,
                      ingest::IngestService& ingest, ingest::BindingService& bindings);
 void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
                       ingest::IngestService& ingest, const Clock& clock);
+void addCertifyRoutes(Router& router, certify::CertifyService& certify);
+void addRegistryRoutes(Router& router, registry::RegistryService& registry);
 
 }  // namespace tph::api
