@@ -267,3 +267,168 @@ export interface ApiKey {
   label: string
   created_at: string
 }
+
+// Certification (src/api/routes_certify.cpp, docs/certification.md).
+
+export type BatchState = 'open' | 'corrections_requested' | 'approved' | 'rejected' | 'issued'
+
+export interface Batch {
+  id: number
+  batch_no: number
+  methodology: string
+  region: string
+  vintage_from: string
+  vintage_until: string
+  vintage_year: number
+  carbon_sink: boolean
+  operator_account: string
+  state: BatchState
+  opened_by: string
+  opened_at: string
+  notice_days_working: number
+  notice_until: string
+  in_notice: boolean
+  verifier_user_id: number | null
+  records_locked: number
+  grams_locked: number
+  grams_released: number
+  grams_approved: number | null
+  decision_note: string
+  carry_in_grams: number | null
+  carry_out_grams: number | null
+  units_issued: number | null
+  buffer_units: number | null
+  issued_at: string | null
+}
+
+export interface BatchReview {
+  actor: string
+  action: string
+  note: string
+  at: string
+}
+
+export interface BatchDetail extends Batch {
+  reviews: BatchReview[]
+}
+
+export interface IssuedBatch extends Batch {
+  serials: string[]
+}
+
+export interface BatchComment {
+  id: number
+  author: string
+  body: string
+  at: string
+}
+
+export interface SampleRecord {
+  reduction_id: number
+  provider_record_id: string
+  account_id: number
+  methodology_version: number
+  day: string
+  grams: number
+  inputs: Record<string, unknown>
+  explanation: Explanation | null
+}
+
+export interface MonitoringReport {
+  batch_id: number
+  totals: { methodology_version: number; month: string; records: number; grams: number }[]
+  records: number
+  subjects: number
+  grams: number
+  period_records: number
+  held: number
+  quarantined: number
+  held_or_quarantined_share_bp: number
+  reoffered: number
+  sample_seed: string
+  sample_method: string
+  sample: SampleRecord[]
+}
+
+// The PHCER registry (src/api/routes_registry.cpp, docs/registry.md).
+
+export type RegistryAccountKind = 'operator' | 'enterprise' | 'exchange_member' | 'individual' | 'buffer' | 'province'
+export type BlockStatus = 'held' | 'retired' | 'cancelled'
+
+export interface RegistryAccount {
+  account_no: string
+  kind: RegistryAccountKind
+  name: string
+  region: string
+  members: number[]
+  held: number
+  retired: number
+  cancelled: number
+  created_at: string
+}
+
+export interface SerialBlock {
+  serial: string
+  batch_no: number
+  first: number
+  last: number
+  units: number
+  account: string
+  status: BlockStatus
+}
+
+export interface RegistryAccountDetail extends RegistryAccount {
+  blocks: SerialBlock[]
+}
+
+export interface RegistryOperation {
+  id: number
+  kind: 'issue' | 'transfer' | 'retire' | 'cancel'
+  from: string | null
+  to: string | null
+  units: number
+  serials: string[]
+  at: string
+  duplicate: boolean
+  reason?: string
+  beneficiary?: string
+  note?: string
+}
+
+export interface Issuance {
+  batch_no: number
+  region: string
+  methodology: string
+  vintage_year: number
+  units: number
+  buffer_units: number
+  operator_account: string
+  issued_at: string
+  serials: string[]
+}
+
+export interface TotalsRow {
+  key: string
+  issued: number
+  held: number
+  retired: number
+  cancelled: number
+}
+
+export interface RegistryTotals {
+  all: TotalsRow
+  by_vintage: TotalsRow[]
+  by_methodology: TotalsRow[]
+  by_region: TotalsRow[]
+}
+
+export interface SerialLookupBlock extends SerialBlock {
+  holder: { account: string; kind: string; name: string }
+  retirement?: RegistryOperation
+  cancellation?: RegistryOperation
+}
+
+export interface SerialLookup {
+  serial: string
+  blocks: SerialLookupBlock[]
+}

@@ -12,5 +12,10 @@ export function useLabels() {
     providerKind: (v: string) => label('providerKinds', v),
     role: (v: string) => label('roles', v),
     proposalStatus: (v: string) => label('proposals.status', v),
+    batchState: (v: string) => label('batchStates', v),
+    reviewAction: (v: string) => label('reviewActions', v),
+    registryKind: (v: string) => label('registryKinds', v),
+    blockStatus: (v: string) => label('blockStatus', v),
+    retireReason: (v: string) => label('retireReasons', v),
   }
 }
