@@ -280,7 +280,9 @@ test('a batch without notice is reviewed, issued, found in the explorer, transfe
   await admin.page.getByTestId('members-select').click()
   await admin.page.keyboard.type('enterprise')
   await admin.page.getByRole('option', { name: /\(enterprise\)$/ }).click()
-  await admin.page.keyboard.press('Escape')
+  // A multiple select stays open after a pick; a click elsewhere in the form closes it.
+  await admin.page.locator('.el-dialog input[name=name]').click()
+  await admin.page.getByRole('option', { name: /\(enterprise\)$/ }).waitFor({ state: 'hidden' })
   await admin.page.getByTestId('confirm-open-account').click()
   const message = await admin.page.getByText(/已开立账户 GD-ENT-440300-\d+/).innerText()
   const enterpriseNo = /GD-ENT-440300-\d+/.exec(message)[0]
