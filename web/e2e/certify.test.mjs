@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { apiClient, desktop, launchBrowser, openPage, pseudonymise, screenshot, signInUi, startServer, writeJson } from './harness.mjs'
+import { apiClient, desktop, launchBrowser, openPage, phone, pseudonymise, screenshot, scrollsSideways, signInUi, startServer, writeJson } from './harness.mjs'
 
 let server, browser, api
 const year = new Date().getFullYear() - 1
@@ -338,4 +338,27 @@ test('a batch without notice is reviewed, issued, found in the explorer, transfe
   await admin.page.getByTestId('total-retired').getByText('1', { exact: true }).waitFor()
   await screenshot(admin.page, 'registry-explorer-retired-desktop')
   await admin.assertClean()
+})
+
+test('the explorer on a phone, in English: totals and a serial lookup fit 375 px', async () => {
+  const { page, assertClean } = await openPage(browser, server.url, { viewport: phone })
+  const totals = await api.get('/api/v1/registry/totals')
+  const { issuances } = await api.get('/api/v1/registry/issuances')
+  const serial = issuances[0].serials.at(-1)
+  const lookup = await api.get(`/api/v1/registry/serials/${serial}`)
+  await page.goto(`/registry?serial=${serial}`)
+  await page.getByTestId('language-switch').click()
+  await page.getByRole('heading', { name: 'PHCER registry' }).waitFor()
+  await page.getByTestId('total-held').getByText(num(totals.all.held), { exact: true }).waitFor()
+  const result = page.getByTestId('serial-result')
+  await result.getByTestId('block-holder').getByText(lookup.blocks[0].holder.account).waitFor()
+  await result.getByTestId('block-status').getByText('Held').waitFor()
+  assert.equal(lookup.blocks[0].holder.kind, 'buffer')
+  await result.getByText('Buffer pool').waitFor()
+  assert.equal(await scrollsSideways(page), false, 'the registry explorer scrolls sideways at 375 px')
+  await screenshot(page, 'registry-explorer-en-375')
+  await page.goto('/notices')
+  await page.getByRole('heading', { name: 'Public notices' }).waitFor()
+  await page.getByTestId('batches-table').getByRole('link', { name: String(batches.noticed), exact: true }).waitFor()
+  await assertClean()
 })

@@ -78,5 +78,6 @@ export function landingFor(user: User): string {
   if (roles.includes('province_admin') || roles.includes('region_admin')) return '/console/methodologies'
   if (roles.includes('provider')) return '/provider/bindings'
   if (roles.includes('auditor')) return '/console/providers'
+  if (roles.includes('verifier')) return '/verify'
   return '/me'
 }
