@@ -63,8 +63,12 @@ std::optional<HttpResponse> StaticFiles::serve(const HttpRequest& request) const
   if (ec || root_end != root_.end()) return std::nullopt;
   if (fs::is_directory(file, ec)) file /= "index.html";
   if (!fs::is_regular_file(file, ec)) {
-    // A client-side route ("/account/history") has no extension: the app's shell answers it.
-    if (fs::path(request.path).has_extension()) return std::nullopt;
+    // A client-side route ("/account/history", "/methodologies/travel.metro") gets the app's
+    // shell: any path without an extension, and any path a browser navigates to (it accepts
+    // HTML). A missing asset (a script, an image) and anything under /api/ stay 404.
+    if (request.path.rfind("/api/", 0) == 0) return std::nullopt;
+    bool navigation = request.header("accept").find("text/html") != std::string_view::npos;
+    if (fs::path(request.path).has_extension() && !navigation) return std::nullopt;
     file = root_ / "index.html";
     if (!fs::is_regular_file(file, ec)) return std::nullopt;
   }

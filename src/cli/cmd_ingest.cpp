@@ -1,9 +1,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "account/carbon_accounts.h"
 #include "auth/auth_service.h"
@@ -250,52 +254,133 @@ Status applySetup(store::Database& db, const Clock& clock, const std::string& pa
   return {};
 }
 
+//! One batch of parsed records and how far into the file it reaches.
+struct ParsedBatch {
+  std::vector<ingest::IncomingRecord> records;
+  std::uintmax_t bytes_read = 0;
+};
+
+//! Hands batches from the reading thread to the writing one, one at a time: while the writer
+//! stores a batch the reader parses the next, so on two cores parsing costs no time, and no more
+//! than two batches are ever in memory whatever the file's size.
+class BatchHandoff {
+ public:
+  //! Reader: waits for the slot to be free; false when the writer has stopped.
+  bool put(ParsedBatch batch) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !slot_ || stopped_; });
+    if (stopped_) return false;
+    slot_ = std::move(batch);
+    changed_.notify_all();
+    return true;
+  }
+  //! Reader: no more batches; error says why when the file could not be read to its end.
+  void finish(std::string error = {}) {
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    error_ = std::move(error);
+    changed_.notify_all();
+  }
+  std::string error() {
+    std::lock_guard lock(mutex_);
+    return error_;
+  }
+  //! Writer: the next batch, or nothing when the reader has finished.
+  std::optional<ParsedBatch> take() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return slot_ || finished_; });
+    if (!slot_) return std::nullopt;
+    auto batch = std::move(slot_);
+    slot_.reset();
+    changed_.notify_all();
+    return batch;
+  }
+  //! Writer: gives up (an error); the reader stops at its next put.
+  void stop() {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<ParsedBatch> slot_;
+  bool finished_ = false, stopped_ = false;
+  std::string error_;
+};
+
+//! Reads and parses FILE into batches of batch_records records (NDJSON or CSV).
+void readBatches(std::istream& in, bool csv, std::size_t batch_records, BatchHandoff& handoff) {
+  std::vector<std::string> header;
+  ParsedBatch batch;
+  batch.records.reserve(batch_records);
+  std::size_t number = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++number;
+    batch.bytes_read += line.size() + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (line.size() > kLineMaxBytes) {
+      batch.records.push_back(
+          {json(), "line " + std::to_string(number) + " is longer than 64 KiB"});
+    } else if (csv && header.empty()) {
+      header = csvFields(line);
+      continue;
+    } else if (csv) {
+      batch.records.push_back(csvRecord(header, line, number));
+    } else {
+      auto parsed = json::parse(line, nullptr, false);
+      if (parsed.is_discarded()) {
+        batch.records.push_back({json(), "line " + std::to_string(number) + " is not valid JSON"});
+      } else {
+        batch.records.push_back({std::move(parsed), ""});
+      }
+    }
+    if (batch.records.size() >= batch_records) {
+      std::uintmax_t bytes = batch.bytes_read;
+      if (!handoff.put(std::move(batch))) return;
+      batch = ParsedBatch{};
+      batch.records.reserve(batch_records);
+      batch.bytes_read = bytes;
+    }
+  }
+  if (!batch.records.empty()) handoff.put(std::move(batch));
+  handoff.finish();
+}
+
 Result<Totals> ingestFile(ingest::IngestService& ingest, const ingest::Provider& provider,
                           const fs::path& file, std::size_t batch_records) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Error::invalid("file", "cannot read " + file.string());
   std::error_code ec;
   auto bytes_total = fs::file_size(file, ec);
-  bool csv = file.extension() == ".csv";
-  std::vector<std::string> header;
   Totals totals;
   Progress progress(file.filename().string(), ec ? 0 : bytes_total);
-  std::vector<ingest::IncomingRecord> batch;
-  batch.reserve(batch_records);
-  std::uintmax_t bytes_read = 0;
-  std::size_t number = 0;
-  auto flush = [&]() -> Status {
-    if (batch.empty()) return {};
-    auto report = ingest.ingestBatch(provider, batch, "file:" + file.filename().string());
-    if (!report) return report.error();
-    totals.add(*report);
-    batch.clear();
-    progress.update(bytes_read, totals.records);
-    return {};
-  };
-  std::string line;
-  while (std::getline(in, line)) {
-    ++number;
-    bytes_read += line.size() + 1;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (line.size() > kLineMaxBytes) {
-      batch.push_back({json(), "line " + std::to_string(number) + " is longer than 64 KiB"});
-    } else if (csv && header.empty()) {
-      header = csvFields(line);
-      continue;
-    } else if (csv) {
-      batch.push_back(csvRecord(header, line, number));
-    } else {
-      auto parsed = json::parse(line, nullptr, false);
-      if (parsed.is_discarded()) {
-        batch.push_back({json(), "line " + std::to_string(number) + " is not valid JSON"});
-      } else {
-        batch.push_back({std::move(parsed), ""});
-      }
+  BatchHandoff handoff;
+  std::thread reader([&] {
+    try {
+      readBatches(in, file.extension() == ".csv", batch_records, handoff);
+    } catch (const std::exception& e) {
+      handoff.finish(std::string("reading ") + file.string() + ": " + e.what());
     }
-    if (batch.size() >= batch_records) TPH_TRY(flush());
+  });
+  std::uintmax_t bytes_read = 0;
+  Status status;
+  while (auto batch = handoff.take()) {
+    auto report = ingest.ingestBatch(provider, batch->records, "file:" + file.filename().string());
+    if (!report) {
+      status = report.error();
+      handoff.stop();
+      break;
+    }
+    totals.add(*report);
+    bytes_read = batch->bytes_read;
+    progress.update(bytes_read, totals.records);
   }
-  TPH_TRY(flush());
+  reader.join();
+  if (!status) return status.error();
+  if (auto error = handoff.error(); !error.empty()) return Error::invalid("file", error);
   progress.update(bytes_read, totals.records, true);
   return totals;
 }

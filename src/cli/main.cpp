@@ -1,3 +1,4 @@
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
@@ -39,6 +40,8 @@ Result<std::unique_ptr<store::Database>> openMigratedDatabase(const CommonOption
 }  // namespace tph::cli
 
 int main(int argc, char** argv) {
+  // Logs go to stderr: stdout is for what a command prints (JSON summaries, exports).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tanpuhui"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   CLI::App app{"tanpuhui: the carbon-inclusive platform (碳普惠) — one binary for every role"};
   app.require_subcommand(1);

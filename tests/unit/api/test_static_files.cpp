@@ -69,6 +69,12 @@ TEST_F(StaticFilesTest, AppRoutesGetTheShellButMissingFilesDoNot) {
   EXPECT_NE(route->body.find("<!doctype html>"), std::string::npos);
   EXPECT_FALSE(files.serve(get("/assets/missing.js")));
   EXPECT_FALSE(files.serve(get("/api/v1/anything")));
+  // A route with a dot in it gets the shell when a browser navigates to it.
+  HttpHeaders html = {{"accept", "text/html,application/xhtml+xml"}};
+  auto dotted = files.serve(get("/methodologies/travel.metro", html));
+  ASSERT_TRUE(dotted);
+  EXPECT_NE(dotted->body.find("<!doctype html>"), std::string::npos);
+  EXPECT_FALSE(files.serve(get("/api/v1/methodologies/travel.metro", html)));
 }
 
 TEST_F(StaticFilesTest, NeverLeavesTheRoot) {
