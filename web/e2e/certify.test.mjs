@@ -17,8 +17,8 @@ const year = new Date().getFullYear() - 1
 const day = (d) => `${year}-12-${String(d).padStart(2, '0')}`
 const batches = {}
 
-// Six planters in Nanshan: two plant on December 2 and 3 (first batch), four on December 12–15
-// (second batch). 6,000 g per tree-year.
+// Seven planters in Nanshan: two plant on December 2 and 3 (first batch), four on December 12–15
+// (second batch), one on December 24 (a batch the verifier rejects). 6,000 g per tree-year.
 const plantings = [
   { ref: 'TREE-A1', day: 2, trees: 50 },
   { ref: 'TREE-A2', day: 3, trees: 40 },
@@ -26,6 +26,7 @@ const plantings = [
   { ref: 'TREE-B2', day: 13, trees: 300 },
   { ref: 'TREE-B3', day: 14, trees: 300 },
   { ref: 'TREE-B4', day: 15, trees: 345 },
+  { ref: 'TREE-C1', day: 24, trees: 20 },
 ]
 
 async function ingestPlantings() {
@@ -168,7 +169,7 @@ test('a region admin opens a batch; the public sees it under notice and comments
 test('a batch without notice is reviewed, issued, found in the explorer, transferred and retired', async () => {
   const admin = await openPage(browser, server.url, { viewport: desktop })
   await signInUi(admin.page, 'region_admin')
-  const id = await openBatch(admin.page, { from: day(11), until: day(31), noticeDays: 0 })
+  const id = await openBatch(admin.page, { from: day(11), until: day(20), noticeDays: 0 })
   batches.issued = id
   const opened = await api.get(`/api/v1/certify/batches/${id}`)
   assert.equal(opened.records_locked, 4)
@@ -338,6 +339,47 @@ test('a batch without notice is reviewed, issued, found in the explorer, transfe
   await admin.page.getByTestId('total-retired').getByText('1', { exact: true }).waitFor()
   await screenshot(admin.page, 'registry-explorer-retired-desktop')
   await admin.assertClean()
+})
+
+test('the verifier rejects a batch with a reason; its reductions are released', async () => {
+  const admin = await openPage(browser, server.url, { viewport: desktop })
+  await signInUi(admin.page, 'region_admin')
+  const id = await openBatch(admin.page, { from: day(21), until: day(31), noticeDays: 0 })
+  const opened = await api.get(`/api/v1/certify/batches/${id}`)
+  assert.equal(opened.grams_locked, 20 * 6000)
+  const province = await openPage(browser, server.url, { viewport: desktop })
+  await signInUi(province.page, 'province_admin')
+  await province.page.goto(`/console/batches/${id}`)
+  await province.page.getByTestId('step-assign').click()
+  await choose(province.page, province.page.getByTestId('verifier-select'), /\(verifier, \d+\)/)
+  await province.page.getByTestId('step-confirm').click()
+  await province.page.getByTestId('batch-trail').getByText('指派核证机构').waitFor()
+
+  const verifier = await openPage(browser, server.url, { viewport: desktop })
+  await signInUi(verifier.page, 'verifier')
+  await verifier.page.getByTestId('batches-table').getByRole('link', { name: String(id), exact: true }).click()
+  await verifier.page.getByTestId('step-reject').click()
+  await verifier.page.getByTestId('step-confirm').click()
+  await verifier.page.locator('.el-dialog .el-form-item__error').waitFor()
+  await verifier.page.locator('.el-dialog textarea[name=reason]').fill('植树活动无组织方证明，无法核实。')
+  await verifier.page.getByTestId('step-confirm').click()
+  await verifier.page.getByTestId('batch-state').getByText('已驳回').waitFor()
+  const rejected = await api.get(`/api/v1/certify/batches/${id}`)
+  assert.equal(rejected.state, 'rejected')
+  assert.equal(rejected.grams_released, opened.grams_locked)
+  await verifier.page.getByTestId('grams-released').getByText(num(rejected.grams_released), { exact: true }).waitFor()
+  await verifier.assertClean()
+
+  // No longer under notice or review: gone from the public list, still there among all batches.
+  const visitor = await openPage(browser, server.url, { viewport: desktop })
+  await visitor.page.goto('/notices')
+  await visitor.page.getByTestId('batches-table').getByRole('link', { name: String(batches.noticed), exact: true }).waitFor()
+  assert.equal(await visitor.page.getByTestId('batches-table').getByRole('link', { name: String(id), exact: true }).count(), 0)
+  await visitor.page.getByTestId('show-all').click()
+  await visitor.page.getByTestId('batches-table').getByRole('link', { name: String(id), exact: true }).click()
+  await visitor.page.getByTestId('batch-trail').getByText('植树活动无组织方证明').waitFor()
+  await visitor.page.getByText('该批次已结束审核，不再接受意见。').waitFor()
+  await visitor.assertClean()
 })
 
 test('the explorer on a phone, in English: totals and a serial lookup fit 375 px', async () => {
