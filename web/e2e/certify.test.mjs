@@ -341,7 +341,7 @@ test('a batch without notice is reviewed, issued, found in the explorer, transfe
   await admin.assertClean()
 })
 
-test('the verifier rejects a batch with a reason; its reductions are released', async () => {
+test('the verifier rejects a batch with a reason, its reductions are released; the province cancels a buffer unit', async () => {
   const admin = await openPage(browser, server.url, { viewport: desktop })
   await signInUi(admin.page, 'region_admin')
   const id = await openBatch(admin.page, { from: day(21), until: day(31), noticeDays: 0 })
@@ -380,6 +380,21 @@ test('the verifier rejects a batch with a reason; its reductions are released', 
   await visitor.page.getByTestId('batch-trail').getByText('植树活动无组织方证明').waitFor()
   await visitor.page.getByText('该批次已结束审核，不再接受意见。').waitFor()
   await visitor.assertClean()
+
+  // The province cancels the buffer pool's unit (as on a reversal); a reason is required.
+  await province.page.locator('aside.sidebar').getByRole('menuitem', { name: '登记账户' }).click()
+  await province.page.getByTestId('accounts-table').getByRole('button', { name: 'GD-BUFFER' }).click()
+  await province.page.getByTestId('held').getByText('1', { exact: true }).waitFor()
+  await province.page.getByTestId('step-cancel').click()
+  await province.page.getByTestId('step-confirm').click()
+  await province.page.locator('.el-dialog .el-form-item__error').waitFor()
+  await province.page.locator('.el-dialog textarea[name=cancel_reason]').fill('林地火灾，碳汇逆转')
+  await province.page.getByTestId('step-confirm').click()
+  await province.page.getByText('已撤销 1 吨').waitFor()
+  await province.page.getByTestId('held').getByText('0', { exact: true }).waitFor()
+  const buffer = await api.get('/api/v1/registry/accounts/GD-BUFFER', await api.login('province_admin'))
+  assert.deepEqual([buffer.held, buffer.cancelled], [0, 1])
+  await province.assertClean()
 })
 
 test('the explorer on a phone, in English: totals and a serial lookup fit 375 px', async () => {
@@ -394,9 +409,11 @@ test('the explorer on a phone, in English: totals and a serial lookup fit 375 px
   await page.getByTestId('total-held').getByText(num(totals.all.held), { exact: true }).waitFor()
   const result = page.getByTestId('serial-result')
   await result.getByTestId('block-holder').getByText(lookup.blocks[0].holder.account).waitFor()
-  await result.getByTestId('block-status').getByText('Held').waitFor()
   assert.equal(lookup.blocks[0].holder.kind, 'buffer')
+  assert.equal(lookup.blocks[0].status, 'cancelled')
+  await result.getByTestId('block-status').getByText('Cancelled').waitFor()
   await result.getByText('Buffer pool').waitFor()
+  await result.getByTestId('block-reason').getByText(lookup.blocks[0].cancellation.reason).waitFor()
   assert.equal(await scrollsSideways(page), false, 'the registry explorer scrolls sideways at 375 px')
   await screenshot(page, 'registry-explorer-en-375')
   await page.goto('/notices')

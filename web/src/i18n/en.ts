@@ -671,6 +671,9 @@ const en: Messages = {
     beneficiary: 'Beneficiary (on whose behalf)',
     retiredDone: '{n} t retired',
     moved: 'Serials moved',
+    cancel: 'Cancel units',
+    cancelReason: 'Reason for cancelling',
+    cancelledDone: '{n} t cancelled',
   },
 }
 

@@ -669,6 +669,9 @@ const zhCN = {
     beneficiary: '受益方（代表谁注销）',
     retiredDone: '已注销 {n} 吨',
     moved: '本次变动的序列号',
+    cancel: '撤销',
+    cancelReason: '撤销原因',
+    cancelledDone: '已撤销 {n} 吨',
   },
 }
 
