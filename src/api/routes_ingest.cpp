@@ -182,6 +182,27 @@ void addIngestRoutes(Router& router, ingest::ProviderService& providers,
   });
   router.add({
       .method = "GET",
+      .pattern = "/api/v1/providers/directory",
+      .access = Access::kPublic,
+      .summary = "Active data providers whose references residents can bind: key, name, kind, "
+                 "regions, methodologies",
+      .tag = "ingest",
+      .response_schema = kObject,
+      .handler =
+          [&providers](RouteContext&) {
+            json out = json::array();
+            for (const auto& p : providers.directory()) {
+              out.push_back({{"key", p.key},
+                             {"name", p.name},
+                             {"kind", p.kind},
+                             {"regions", p.regions},
+                             {"methodologies", p.methodologies}});
+            }
+            return jsonResponse({{"providers", out}});
+          },
+  });
+  router.add({
+      .method = "GET",
       .pattern = "/api/v1/providers",
       .access = Access::kSession,
       .roles = {Role::kProvinceAdmin, Role::kRegionAdmin, Role::kAuditor},

@@ -117,6 +117,12 @@ Result<std::vector<Provider>> ProviderService::list(const Principal& caller) {
   return out;
 }
 
+std::vector<Provider> ProviderService::directory() {
+  auto all = db_.read([](soci::session& sql) { return detail::listProviders(sql); });
+  std::erase_if(all, [](const Provider& p) { return p.status != "active"; });
+  return all;
+}
+
 Result<Provider> ProviderService::get(const Principal& caller, std::int64_t id) {
   auto p = db_.read([&](soci::session& sql) { return detail::findProvider(sql, id); });
   if (!p || !seesProvider(caller, *p)) return Error::notFound("no such provider", "id");

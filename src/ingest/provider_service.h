@@ -61,6 +61,8 @@ class ProviderService {
   //! Registers or leaves alone a provider by key, without a caller (setup files, demo data).
   Result<Provider> ensureProvider(const std::string& actor, const NewProvider& request);
   Result<std::vector<Provider>> list(const auth::Principal& caller);
+  //! The active providers, for residents choosing whose card or account to bind: public.
+  std::vector<Provider> directory();
   Result<Provider> get(const auth::Principal& caller, std::int64_t id);
   Result<Provider> byKey(const std::string& key);
   //! The provider whose user signed this request.

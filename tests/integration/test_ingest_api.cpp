@@ -162,6 +162,29 @@ TEST_F(IngestApiTest, FromBindingToCreditedAccountOverHttp) {
             "travel.metro.reduction_per_pkm");
 }
 
+TEST_F(IngestApiTest, ResidentsFindProvidersInThePublicDirectory) {
+  auto answer = call("GET", "/api/v1/providers/directory");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  auto providers = json::parse(answer.body)["providers"];
+  ASSERT_EQ(providers.size(), 1u);
+  EXPECT_EQ(providers[0]["key"], "sz-metro");
+  EXPECT_EQ(providers[0]["methodologies"], json::array({"travel.metro"}));
+  // Nothing a resident has no business with: no ids, users or pseudonymisation keys.
+  EXPECT_FALSE(providers[0].contains("pseudonym_key"));
+  EXPECT_FALSE(providers[0].contains("user_id"));
+}
+
+TEST_F(IngestApiTest, StatementWindowsAreDays) {
+  auto bad = call("GET", "/api/v1/accounts/me?from=yesterday", "", "alice");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(json::parse(bad.body)["error"]["field"], "from");
+  auto backwards = call("GET", "/api/v1/accounts/me?from=2026-03-10&to=2026-03-01", "", "alice");
+  EXPECT_EQ(backwards.status, 422);
+  EXPECT_EQ(json::parse(backwards.body)["error"]["field"], "to");
+  EXPECT_EQ(call("GET", "/api/v1/accounts/me?from=2026-03-01&to=2026-03-10", "", "alice").status,
+            200);
+}
+
 TEST_F(IngestApiTest, BatchesAreCheckedAsAWhole) {
   EXPECT_EQ(signedCall("POST", "/api/v1/ingest/batches", "[{\"broken\"").status, 400);
   EXPECT_EQ(signedCall("POST", "/api/v1/ingest/batches", "   ").status, 400);
