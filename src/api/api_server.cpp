@@ -1,10 +1,13 @@
 #include "api/api_server.h"
 
 #include "account/carbon_accounts.h"
+#include "api/http_partner_webhook.h"
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/static_files.h"
 #include "certify/certify_service.h"
+#include "incentive/benefit_service.h"
+#include "incentive/merchant_service.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
@@ -26,6 +29,8 @@ struct ApiServer::Services {
         bindings(db, clock, ingest),
         registry(db, clock),
         certify(db, clock, auth, methodologies, options.certify),
+        merchants(db, clock, accounts),
+        benefits(db, clock, accounts, partner_webhook, std::chrono::seconds(5)),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -36,6 +41,9 @@ struct ApiServer::Services {
   ingest::BindingService bindings;
   registry::RegistryService registry;
   certify::CertifyService certify;
+  incentive::MerchantService merchants;
+  HttpPartnerWebhook partner_webhook;
+  incentive::BenefitService benefits;
   StaticFiles static_files;
 };
 
@@ -50,6 +58,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addAccountRoutes(*router_, services_->accounts, services_->ingest, clock);
   addCertifyRoutes(*router_, services_->certify);
   addRegistryRoutes(*router_, services_->registry);
+  addIncentiveRoutes(*router_, services_->merchants, services_->benefits);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

@@ -32,6 +32,10 @@ class CertifyService;
 namespace tph::registry {
 class RegistryService;
 }
+namespace tph::incentive {
+class MerchantService;
+class BenefitService;
+}  // namespace tph::incentive
 namespace tph {
 class Clock;
 }
@@ -50,5 +54,7 @@ void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
                       ingest::IngestService& ingest, const Clock& clock);
 void addCertifyRoutes(Router& router, certify::CertifyService& certify);
 void addRegistryRoutes(Router& router, registry::RegistryService& registry);
+void addIncentiveRoutes(Router& router, incentive::MerchantService& merchants,
+                        incentive::BenefitService& benefits);
 
 }  // namespace tph::api

@@ -413,4 +413,18 @@ Status AuthService::revokeApiKey(const Principal& actor, const std::string& key_
   });
 }
 
+void grantRoleInTransaction(soci::session& sql, const Clock& clock, const std::string& actor,
+                            std::int64_t user_id, const RoleGrant& grant) {
+  auto grants = detail::loadGrants(sql, user_id);
+  if (std::find(grants.begin(), grants.end(), grant) != grants.end()) return;
+  grants.push_back(grant);
+  detail::replaceGrants(sql, user_id, grants, toEpochMs(clock.now()));
+  audit::appendAuditEvent(
+      sql, clock,
+      {actor,
+       "user.role_grant",
+       "user:" + std::to_string(user_id),
+       {{"role", std::string(roleName(grant.role))}, {"region", grant.region_code}}});
+}
+
 }  // namespace tph::auth

@@ -15,6 +15,9 @@
 #include "core/clock.h"
 #include "core/result.h"
 
+namespace soci {
+class session;
+}
 namespace tph::store {
 class Database;
 }
@@ -92,6 +95,11 @@ inline constexpr std::size_t kNonceMaxLength = 64;
 std::string signingString(const std::string& method, const std::string& target,
                           const std::string& timestamp, const std::string& nonce,
                           const std::string& body);
+
+//! Grants a role to a user inside the caller's open transaction (another module's use case, such
+//! as approving a merchant), audited as `actor`. Granting a role the user holds is a no-op.
+void grantRoleInTransaction(soci::session& sql, const Clock& clock, const std::string& actor,
+                            std::int64_t user_id, const RoleGrant& grant);
 
 //! Shared between threads; its only mutable state is the session cache, guarded by cache_mu_.
 class AuthService {

@@ -1,0 +1,128 @@
+-- Incentives: the low-carbon merchant alliance (merchants, offers, vouchers) and public-service
+-- benefits.
+-- Points themselves move only through the ledger (journal_entries); these tables say why.
+
+-- A business that applied to join the alliance. Approval grants the applicant the merchant role in
+-- the region and opens the merchant's points account.
+CREATE TABLE merchants (
+  id {{id}},
+  name TEXT NOT NULL,
+  licence_no TEXT NOT NULL UNIQUE,
+  category TEXT NOT NULL,
+  region_code TEXT NOT NULL REFERENCES regions (code),
+  address TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  applicant_user_id BIGINT NOT NULL REFERENCES users (id),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+  decision_reason TEXT NOT NULL DEFAULT '',
+  decided_by TEXT NOT NULL DEFAULT '',
+  ledger_account_id BIGINT REFERENCES ledger_accounts (id),
+  created_at_ms BIGINT NOT NULL,
+  decided_at_ms BIGINT
+);
+CREATE INDEX merchants_region_status ON merchants (region_code, status);
+CREATE INDEX merchants_applicant ON merchants (applicant_user_id);
+
+-- An offer; issued counts vouchers handed out, so stock - issued is what is left. The UPDATE that
+-- takes a unit checks issued < stock, which is what keeps concurrent redemptions from overselling.
+CREATE TABLE offers (
+  id {{id}},
+  merchant_id BIGINT NOT NULL REFERENCES merchants (id),
+  title_zh TEXT NOT NULL,
+  title_en TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  image_url TEXT NOT NULL DEFAULT '',
+  points_cost BIGINT NOT NULL CHECK (points_cost > 0),
+  stock BIGINT NOT NULL CHECK (stock >= 0),
+  issued BIGINT NOT NULL DEFAULT 0 CHECK (issued >= 0 AND issued <= stock),
+  per_user_limit INTEGER NOT NULL CHECK (per_user_limit > 0),
+  valid_from_ms BIGINT NOT NULL,
+  valid_until_ms BIGINT NOT NULL,
+  voucher_valid_days INTEGER NOT NULL CHECK (voucher_valid_days > 0),
+  status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'ended')),
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL
+);
+CREATE INDEX offers_merchant ON offers (merchant_id);
+
+CREATE TABLE offer_regions (
+  offer_id BIGINT NOT NULL REFERENCES offers (id),
+  region_code TEXT NOT NULL REFERENCES regions (code),
+  PRIMARY KEY (offer_id, region_code)
+);
+
+-- A voucher keeps what the resident bought (title, points) as it was, so an edit of the offer
+-- never changes it. The code is 128 random bits, shown to its holder and scanned at the counter.
+CREATE TABLE vouchers (
+  id {{id}},
+  code TEXT NOT NULL UNIQUE,
+  offer_id BIGINT NOT NULL REFERENCES offers (id),
+  merchant_id BIGINT NOT NULL REFERENCES merchants (id),
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  title_zh TEXT NOT NULL,
+  title_en TEXT NOT NULL,
+  points BIGINT NOT NULL CHECK (points > 0),
+  status TEXT NOT NULL CHECK (status IN ('issued', 'used', 'expired', 'cancelled')),
+  issued_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  used_at_ms BIGINT,
+  ended_at_ms BIGINT,
+  request_key TEXT NOT NULL,
+  redeem_entry_id BIGINT NOT NULL REFERENCES journal_entries (id),
+  refund_entry_id BIGINT REFERENCES journal_entries (id),
+  UNIQUE (user_id, request_key)
+);
+CREATE INDEX vouchers_offer_user ON vouchers (offer_id, user_id);
+CREATE INDEX vouchers_user ON vouchers (user_id);
+CREATE INDEX vouchers_merchant_issued ON vouchers (merchant_id, issued_at_ms);
+CREATE INDEX vouchers_open_expiry ON vouchers (expires_at_ms) WHERE status = 'issued';
+
+-- A public-service benefit a region offers for points. fulfilment 'code' hands the resident an
+-- entitlement code; 'webhook' asks the city's partner system, signed with webhook_secret.
+CREATE TABLE benefit_policies (
+  id {{id}},
+  region_code TEXT NOT NULL REFERENCES regions (code),
+  kind TEXT NOT NULL,
+  name_zh TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  points_price BIGINT NOT NULL CHECK (points_price > 0),
+  monthly_budget_units BIGINT NOT NULL CHECK (monthly_budget_units > 0),
+  per_user_monthly_limit INTEGER NOT NULL CHECK (per_user_monthly_limit > 0),
+  fulfilment TEXT NOT NULL CHECK (fulfilment IN ('code', 'webhook')),
+  webhook_url TEXT NOT NULL DEFAULT '',
+  webhook_secret TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL CHECK (status IN ('active', 'ended')),
+  created_by TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL
+);
+
+-- Units of a policy taken in a Shanghai month ('2026-03'); the guarded UPDATE keeps the budget.
+CREATE TABLE benefit_budget_usage (
+  policy_id BIGINT NOT NULL REFERENCES benefit_policies (id),
+  month TEXT NOT NULL,
+  units BIGINT NOT NULL CHECK (units >= 0),
+  PRIMARY KEY (policy_id, month)
+);
+
+-- A resident's claim. 'pending' holds the points in the policy's hold account while the partner
+-- is asked; 'fulfilled' keeps them, 'failed' has given them back.
+CREATE TABLE benefit_claims (
+  id {{id}},
+  policy_id BIGINT NOT NULL REFERENCES benefit_policies (id),
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  month TEXT NOT NULL,
+  units BIGINT NOT NULL CHECK (units > 0),
+  points BIGINT NOT NULL CHECK (points > 0),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'fulfilled', 'failed')),
+  request_key TEXT NOT NULL,
+  entitlement_code TEXT NOT NULL DEFAULT '',
+  partner_reference TEXT NOT NULL DEFAULT '',
+  failure_reason TEXT NOT NULL DEFAULT '',
+  created_at_ms BIGINT NOT NULL,
+  decided_at_ms BIGINT
+);
+CREATE UNIQUE INDEX benefit_claims_request ON benefit_claims (user_id, request_key);
+CREATE INDEX benefit_claims_policy_user_month ON benefit_claims (policy_id, user_id, month);
