@@ -79,5 +79,6 @@ export function landingFor(user: User): string {
   if (roles.includes('provider')) return '/provider/bindings'
   if (roles.includes('auditor')) return '/console/providers'
   if (roles.includes('verifier')) return '/verify'
+  if (roles.includes('merchant') && !roles.includes('resident')) return '/merchant/offers'
   return '/me'
 }

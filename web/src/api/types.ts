@@ -432,3 +432,109 @@ export interface SerialLookup {
   serial: string
   blocks: SerialLookupBlock[]
 }
+
+// Incentives (src/api/routes_incentive.cpp)
+
+export type MerchantStatus = 'pending' | 'approved' | 'rejected'
+
+export interface Merchant {
+  id: number
+  name: string
+  licence_no: string
+  category: string
+  region: string
+  address: string
+  contact: string
+  applicant_user_id: number
+  status: MerchantStatus | string
+  decision_reason: string
+  points: number
+  created_at: string
+  decided_at: string | null
+}
+
+export interface Offer {
+  id: number
+  merchant_id: number
+  merchant_name: string
+  title_zh: string
+  title_en: string
+  description: string
+  image_url: string
+  points_cost: number
+  stock: number
+  issued: number
+  remaining: number
+  per_user_limit: number
+  valid_from: string
+  valid_until: string
+  voucher_valid_days: number
+  regions: string[]
+  status: 'active' | 'paused' | 'ended' | string
+  updated_at: string
+}
+
+export interface Voucher {
+  id: number
+  code: string
+  offer_id: number
+  merchant_id: number
+  merchant_name: string
+  title_zh: string
+  title_en: string
+  points: number
+  status: 'issued' | 'used' | 'expired' | 'cancelled' | string
+  issued_at: string
+  expires_at: string
+  used_at: string | null
+}
+
+export interface SettlementLine {
+  offer_id: number
+  title_zh: string
+  issued: number
+  used: number
+  expired: number
+  cancelled: number
+  points_received: number
+  points_refunded: number
+  points_net: number
+}
+
+export interface Settlement {
+  merchant: Merchant
+  month: string
+  lines: SettlementLine[]
+  total: SettlementLine
+  generated_at: string
+}
+
+export interface BenefitPolicy {
+  id: number
+  region: string
+  kind: 'parking' | 'transit' | 'plate_lottery' | 'other' | string
+  name_zh: string
+  name_en: string
+  description: string
+  points_price: number
+  monthly_budget_units: number
+  units_used_this_month: number
+  per_user_monthly_limit: number
+  fulfilment: 'code' | 'webhook' | string
+  status: string
+  created_at: string
+  webhook_secret?: string
+}
+
+export interface BenefitClaim {
+  id: number
+  policy_id: number
+  month: string
+  units: number
+  points: number
+  status: 'pending' | 'fulfilled' | 'failed' | string
+  entitlement_code: string
+  partner_reference: string
+  failure_reason: string
+  created_at: string
+}

@@ -17,5 +17,12 @@ export function useLabels() {
     registryKind: (v: string) => label('registryKinds', v),
     blockStatus: (v: string) => label('blockStatus', v),
     retireReason: (v: string) => label('retireReasons', v),
+    merchantStatus: (v: string) => label('merchantStatus', v),
+    offerStatus: (v: string) => label('offerStatus', v),
+    voucherStatus: (v: string) => label('voucherStatus', v),
+    benefitKind: (v: string) => label('benefitKinds', v),
+    claimStatus: (v: string) => label('claimStatus', v),
+    fulfilment: (v: string) => label('fulfilment', v),
+    category: (v: string) => label('categories', v),
   }
 }

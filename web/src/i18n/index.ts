@@ -1,6 +1,8 @@
 import { createI18n } from 'vue-i18n'
 import zhCN from './zh-CN'
 import en from './en'
+import incentivesZhCN from './incentives.zh-CN'
+import incentivesEn from './incentives.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -15,7 +17,8 @@ export const i18n = createI18n({
   legacy: false,
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zhCN, en },
+  // The incentive pages keep their strings in a file pair of their own (same typing rule).
+  messages: { 'zh-CN': { ...zhCN, ...incentivesZhCN }, en: { ...en, ...incentivesEn } },
 })
 
 export function setLocale(locale: Locale): void {
