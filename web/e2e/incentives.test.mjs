@@ -28,7 +28,11 @@ async function choose(page, select, filter, option) {
   await page.getByRole('option', { name: option, exact: true }).click()
 }
 
-const fieldError = (scope, name) => scope.locator('.el-form-item').filter({ has: scope.locator(`[name=${name}]`) }).locator('.el-form-item__error')
+//! The error under the form item holding the input `name`, within `scope` (a page or a locator).
+const fieldError = (scope, name) => {
+  const page = typeof scope.page === 'function' ? scope.page() : scope
+  return scope.locator('.el-form-item').filter({ has: page.locator(`[name=${name}]`) }).locator('.el-form-item__error')
+}
 
 async function personPoints(token) {
   const { accounts } = await api.get('/api/v1/accounts', token)
@@ -228,8 +232,8 @@ test('a region admin defines benefit policies and a resident claims one for its 
   assert.match((await secret.innerText()).trim(), /^[0-9a-f]{32,}$/)
   await screenshot(ap, 'console-benefit-secret-desktop')
   await ap.getByTestId('secret-done').click()
+  await ap.getByTestId('webhook-secret').waitFor({ state: 'detached' })
   await rows.filter({ hasText: '停车费抵扣' }).waitFor()
-  assert.equal(await ap.getByTestId('webhook-secret').count(), 0, 'the secret is not shown again')
   const policy = (await api.get('/api/v1/benefits/policies?region=440305')).policies.find((p) => p.name_zh === '公交乘车券')
   assert.equal(policy.fulfilment, 'code')
 
