@@ -250,7 +250,12 @@ class Crediting {
     auto before = statements_.loadCapRows(first.account_id, first.methodology, first.day);
     std::vector<Entry> entries;
     methodology::CapUsage usage;
-    bool recompute = !before.last_key.empty() && before.last_key > first.order_key;
+    // A record earlier than ones already credited today redoes the day in order, unless some of
+    // the day's reductions are locked in a certification batch: certified grams never change, so
+    // then the late record is capped by what the day has already used.
+    bool recompute =
+        !before.last_key.empty() && before.last_key > first.order_key &&
+        !detail::dayHasLockedReductions(sql_, first.account_id, first.methodology, first.day);
     if (recompute) {
       // A record earlier than ones already credited today: redo the day in order.
       for (auto& stored :
@@ -292,8 +297,8 @@ class Crediting {
               [](const Entry& a, const Entry& b) { return a.key < b.key; });
 
     auto after = before;
-    after.day_grams = 0;
-    std::string last_key;
+    after.day_grams = recompute ? 0 : before.day_grams;
+    std::string last_key = recompute ? std::string() : before.last_key;
     for (auto& e : entries) {
       const auto& def = e.version->definition();
       std::span<const double> inputs(e.inputs.data(), def.inputs.size());

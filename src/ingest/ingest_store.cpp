@@ -297,6 +297,17 @@ void updateReduction(soci::session& sql, std::int64_t record_id, std::int64_t gr
       soci::use(g), soci::use(p), soci::use(cap), soci::use(explanation), soci::use(record);
 }
 
+bool dayHasLockedReductions(soci::session& sql, std::int64_t account_id,
+                            const std::string& methodology, const std::string& day) {
+  long long account = account_id, from = shanghaiDayStartMs(day),
+            to = shanghaiDayStartMs(day, true), found = 0;
+  sql << "SELECT COUNT(*) FROM reductions r JOIN batch_reductions b ON b.reduction_id = r.id "
+         "WHERE r.account_id = :a AND r.occurred_at_ms >= :f AND r.occurred_at_ms < :t "
+         "AND r.methodology_id = :m",
+      soci::use(account), soci::use(from), soci::use(to), soci::use(methodology), soci::into(found);
+  return found > 0;
+}
+
 std::vector<DayRecord> creditedDayRecords(soci::session& sql, std::int64_t account_id,
                                           const std::string& methodology, const std::string& day) {
   std::vector<DayRecord> out;

@@ -100,6 +100,10 @@ struct DayRecord {
   int version = 0;
   std::int64_t grams = 0, points = 0;
 };
+//! True when a reduction of this account, methodology and Shanghai day is locked in a
+//! certification batch (batch_reductions, migration 0005).
+bool dayHasLockedReductions(soci::session& sql, std::int64_t account_id,
+                            const std::string& methodology, const std::string& day);
 std::vector<DayRecord> creditedDayRecords(soci::session& sql, std::int64_t account_id,
                                           const std::string& methodology, const std::string& day);
 

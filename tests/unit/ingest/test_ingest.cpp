@@ -4,6 +4,7 @@
 #include "account/points_ledger.h"
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"
+#include "certify/certify_service.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
@@ -256,6 +257,50 @@ TEST_F(IngestTest, DailyCapsKeepTheEarliestRecords) {
   send(metro_,
        {record("w4", "ref-alice", "2026-03-10T08:00:00+08:00", {{"steps", 5000}}, "travel.walk")});
   EXPECT_EQ(gramsByRecord()["w4"], 100);
+  expectConsistent();
+}
+
+TEST_F(IngestTest, ADayCreditedOverSeveralBatchesKeepsItsCap) {
+  bind(metro_, "ref-alice", alice_account_);
+  // travel.walk: 0.02 g a step, at most 300 g a day; each batch adds to what the day has used.
+  auto walk = [](const std::string& id, const std::string& at, int steps) {
+    return record(id, "ref-alice", at, {{"steps", steps}}, "travel.walk");
+  };
+  send(metro_, {walk("w1", "2026-03-09T08:00:00+08:00", 10000)});
+  send(metro_, {walk("w2", "2026-03-09T12:00:00+08:00", 10000)});
+  send(metro_, {walk("w3", "2026-03-09T18:00:00+08:00", 5000)});
+  auto by = gramsByRecord();
+  EXPECT_EQ(by["w1"], 200);
+  EXPECT_EQ(by["w2"], 100);
+  EXPECT_EQ(by["w3"], 0);
+  EXPECT_EQ(grams(alice_account_), 300);
+  expectConsistent();
+}
+
+TEST_F(IngestTest, ALateRecordNeverChangesCertifiedGrams) {
+  bind(metro_, "ref-alice", alice_account_);
+  auto walk = [](const std::string& id, const std::string& at, int steps) {
+    return record(id, "ref-alice", at, {{"steps", steps}}, "travel.walk");
+  };
+  send(metro_, {walk("w2", "2026-03-09T12:00:00+08:00", 10000),
+                walk("w3", "2026-03-09T18:00:00+08:00", 5000)});
+  // The day is certified: a batch locks its reductions (200 g + 100 g).
+  auth::AuthOptions options;
+  options.password_cost = auth::PasswordCost::kMinimum;
+  auth::AuthService auth(t_.db(), clock_, options);
+  certify::CertifyService certify(t_.db(), clock_, auth, methodologies_);
+  auto batch = certify.open(sz_admin_, {"travel.walk", "440300", "2026-03-09", "2026-03-09", {}});
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  EXPECT_EQ(batch->grams_locked, Grams(300));
+  // A record from earlier that day arrives late: it would come first in the day's order, but the
+  // locked reductions keep their grams and the late record gets what the cap leaves (nothing).
+  auto late = send(metro_, {walk("w1", "2026-03-09T08:00:00+08:00", 10000)});
+  EXPECT_EQ(late.credited, 1);
+  auto by = gramsByRecord();
+  EXPECT_EQ(by["w2"], 200);
+  EXPECT_EQ(by["w3"], 100);
+  EXPECT_EQ(by["w1"], 0);
+  EXPECT_EQ(grams(alice_account_), 300);
   expectConsistent();
 }
 
