@@ -5,6 +5,7 @@
 #include "api/routes.h"
 #include "api/static_files.h"
 #include "certify/certify_service.h"
+#include "certify/provenance_service.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
@@ -26,6 +27,7 @@ struct ApiServer::Services {
         bindings(db, clock, ingest),
         registry(db, clock),
         certify(db, clock, auth, methodologies, options.certify),
+        provenance(db, clock, methodologies, certify),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -36,6 +38,7 @@ struct ApiServer::Services {
   ingest::BindingService bindings;
   registry::RegistryService registry;
   certify::CertifyService certify;
+  certify::ProvenanceService provenance;
   StaticFiles static_files;
 };
 
@@ -50,6 +53,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addAccountRoutes(*router_, services_->accounts, services_->ingest, clock);
   addCertifyRoutes(*router_, services_->certify);
   addRegistryRoutes(*router_, services_->registry);
+  addProvenanceRoutes(*router_, services_->provenance, db, options.audit_public_key);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

@@ -28,7 +28,8 @@ class BindingService;
 }  // namespace tph::ingest
 namespace tph::certify {
 class CertifyService;
-}
+class ProvenanceService;
+}  // namespace tph::certify
 namespace tph::registry {
 class RegistryService;
 }
@@ -50,5 +51,8 @@ void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
                       ingest::IngestService& ingest, const Clock& clock);
 void addCertifyRoutes(Router& router, certify::CertifyService& certify);
 void addRegistryRoutes(Router& router, registry::RegistryService& registry);
+//! Serial provenance, residents' proofs, signed audit heads and the key they are signed with.
+void addProvenanceRoutes(Router& router, certify::ProvenanceService& provenance,
+                         store::Database& db, const std::string& audit_public_key);
 
 }  // namespace tph::api
