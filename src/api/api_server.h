@@ -28,6 +28,7 @@ struct ApiServerOptions {
   std::filesystem::path web_root;  //!< web/dist; empty or missing serves no static files
   auth::AuthOptions auth;
   certify::CertifyOptions certify;
+  std::string audit_public_key;  //!< hex; served at /api/v1/audit/public-key, empty when none
 };
 
 inline constexpr const char* kVersion = "0.1.0";

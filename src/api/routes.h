@@ -28,7 +28,8 @@ class BindingService;
 }  // namespace tph::ingest
 namespace tph::certify {
 class CertifyService;
-}
+class ProvenanceService;
+}  // namespace tph::certify
 namespace tph::registry {
 class RegistryService;
 }
@@ -56,5 +57,8 @@ void addCertifyRoutes(Router& router, certify::CertifyService& certify);
 void addRegistryRoutes(Router& router, registry::RegistryService& registry);
 void addIncentiveRoutes(Router& router, incentive::MerchantService& merchants,
                         incentive::BenefitService& benefits);
+//! Serial provenance, residents' proofs, signed audit heads and the key they are signed with.
+void addProvenanceRoutes(Router& router, certify::ProvenanceService& provenance,
+                         store::Database& db, const std::string& audit_public_key);
 
 }  // namespace tph::api

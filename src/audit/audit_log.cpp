@@ -5,12 +5,29 @@
 
 namespace tph::audit {
 
-std::string chainHash(const std::string& prev_hash, std::int64_t id, Instant at,
-                      const std::string& actor, const std::string& action,
-                      const std::string& subject, const nlohmann::json& payload) {
+std::string chainHashV1(const std::string& prev_hash, std::int64_t id, Instant at,
+                        const std::string& actor, const std::string& action,
+                        const std::string& subject, const nlohmann::json& payload) {
   nlohmann::json body = {{"id", id},         {"at", toEpochMs(at)}, {"actor", actor},
                          {"action", action}, {"subject", subject},  {"payload", payload}};
   return sha256Hex(prev_hash + canonicalJson(body));
+}
+
+std::string chainHashOfPayloadHash(const std::string& prev_hash, std::int64_t id,
+                                   std::int64_t at_ms, const std::string& actor,
+                                   const std::string& action, const std::string& subject,
+                                   const std::string& payload_sha256) {
+  nlohmann::json body = {{"id", id},           {"at", at_ms},
+                         {"actor", actor},     {"action", action},
+                         {"subject", subject}, {"payload_sha256", payload_sha256}};
+  return sha256Hex(prev_hash + canonicalJson(body));
+}
+
+std::string chainHash(const std::string& prev_hash, std::int64_t id, Instant at,
+                      const std::string& actor, const std::string& action,
+                      const std::string& subject, const nlohmann::json& payload) {
+  return chainHashOfPayloadHash(prev_hash, id, toEpochMs(at), actor, action, subject,
+                                sha256Hex(canonicalJson(payload)));
 }
 
 AuditEvent appendAuditEvent(soci::session& sql, const Clock& clock, const AuditEntry& entry) {
@@ -35,8 +52,9 @@ AuditEvent appendAuditEvent(soci::session& sql, const Clock& clock, const AuditE
 
   long long id = event.id, at_ms = toEpochMs(event.at);
   std::string payload = canonicalJson(event.payload);
-  sql << "INSERT INTO audit_events (id, at_ms, actor, action, subject, payload, prev_hash, hash) "
-         "VALUES (:id, :at, :actor, :action, :subject, :payload, :prev, :hash)",
+  sql << "INSERT INTO audit_events (id, at_ms, actor, action, subject, payload, prev_hash, hash, "
+         "hash_version) VALUES (:id, :at, :actor, :action, :subject, :payload, :prev, :hash, "
+         "2)",
       soci::use(id), soci::use(at_ms), soci::use(event.actor), soci::use(event.action),
       soci::use(event.subject), soci::use(payload), soci::use(event.prev_hash),
       soci::use(event.hash);
@@ -55,12 +73,14 @@ VerifyReport verifyAuditChain(soci::session& sql) {
   };
 
   long long id = 0, at_ms = 0;
+  int version = 0;
   std::string actor, action, subject, payload, prev_hash, hash;
   soci::statement st =
-      (sql.prepare << "SELECT id, at_ms, actor, action, subject, payload, prev_hash, hash "
-                      "FROM audit_events ORDER BY id",
+      (sql.prepare << "SELECT id, at_ms, actor, action, subject, payload, prev_hash, hash, "
+                      "hash_version FROM audit_events ORDER BY id",
        soci::into(id), soci::into(at_ms), soci::into(actor), soci::into(action),
-       soci::into(subject), soci::into(payload), soci::into(prev_hash), soci::into(hash));
+       soci::into(subject), soci::into(payload), soci::into(prev_hash), soci::into(hash),
+       soci::into(version));
   st.execute();
   std::string expected_prev(64, '0');
   long long expected_id = 1;
@@ -76,7 +96,11 @@ VerifyReport verifyAuditChain(soci::session& sql) {
     if (parsed.is_discarded() || canonicalJson(parsed) != payload) {
       return fail(id, "event " + std::to_string(id) + " has a payload that is not canonical JSON");
     }
-    if (chainHash(prev_hash, id, fromEpochMs(at_ms), actor, action, subject, parsed) != hash) {
+    auto expected =
+        version == 1
+            ? chainHashV1(prev_hash, id, fromEpochMs(at_ms), actor, action, subject, parsed)
+            : chainHash(prev_hash, id, fromEpochMs(at_ms), actor, action, subject, parsed);
+    if (expected != hash) {
       return fail(id, "event " + std::to_string(id) + " does not match its hash");
     }
     expected_prev = hash;

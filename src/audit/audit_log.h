@@ -1,6 +1,8 @@
 #pragma once
 // The audit chain: every state change appends an event in the same transaction as the change.
-// hash = SHA-256(prev_hash ‖ canonical JSON of {action, actor, at, id, payload, subject}), ids are
+// hash = SHA-256(prev_hash ‖ canonical JSON of {action, actor, at, id, payload_sha256, subject})
+// where payload_sha256 is the hex SHA-256 of the payload's canonical JSON (hash_version 2; events
+// written before migration 0009 have hash_version 1 and hash the payload itself), ids are
 // gapless, and a one-row head records the last id and hash, so an edited, reordered or deleted
 // event — the last one included — breaks verification.
 
@@ -42,10 +44,22 @@ struct VerifyReport {
   std::string problem;            //!< what did not match
 };
 
-//! The hash of one event given its predecessor's hash.
+//! The hash of one event given its predecessor's hash (hash_version 2).
 std::string chainHash(const std::string& prev_hash, std::int64_t id, Instant at,
                       const std::string& actor, const std::string& action,
                       const std::string& subject, const nlohmann::json& payload);
+
+//! The same from the payload's hash alone, which is what a public export carries for personal
+//! payloads.
+std::string chainHashOfPayloadHash(const std::string& prev_hash, std::int64_t id,
+                                   std::int64_t at_ms, const std::string& actor,
+                                   const std::string& action, const std::string& subject,
+                                   const std::string& payload_sha256);
+
+//! hash_version 1: the payload itself inside the hashed JSON.
+std::string chainHashV1(const std::string& prev_hash, std::int64_t id, Instant at,
+                        const std::string& actor, const std::string& action,
+                        const std::string& subject, const nlohmann::json& payload);
 
 //! Appends one event to the chain inside the caller's open transaction and returns it.
 //! Concurrent appenders serialise on the head row.

@@ -9,6 +9,7 @@
 #include "auth/auth_service.h"
 #include "certify/certify_store.h"
 #include "certify/issuance_certificate.h"
+#include "certify/provenance_store.h"
 #include "core/canonical_json.h"
 #include "core/crypto.h"
 #include "core/region_code.h"
@@ -70,6 +71,25 @@ Status checkText(const std::string& field, const std::string& text, std::size_t 
 
 std::string subjectOf(std::int64_t id) {
   return "certification_batch:" + std::to_string(id);
+}
+
+//! Commits the batch to the reductions locked in it now: a new salt and both roots when it opens,
+//! the current root after deductions, a rejection or at issuance. Returns {root, leaves}.
+std::pair<std::string, std::int64_t> commitReductions(soci::session& sql, std::int64_t batch_id,
+                                                      std::int64_t now_ms) {
+  auto existing = detail::findMerkle(sql, batch_id);
+  std::string salt = existing ? existing->salt : randomHex(16);
+  auto leaves = detail::batchLeaves(sql, batch_id, salt);
+  std::string root = merkleRootHex(leaves);
+  std::int64_t grams = 0;
+  for (const auto& l : leaves) grams = checked::add(grams, l.grams);
+  auto count = static_cast<std::int64_t>(leaves.size());
+  if (existing) {
+    detail::updateMerkle(sql, batch_id, root, count, grams, now_ms);
+  } else {
+    detail::insertMerkle(sql, batch_id, {salt, root, root, count, count, grams, now_ms});
+  }
+  return {root, count};
 }
 
 //! A verifier is independent of a batch's operator when it did not open the batch, does not
@@ -247,6 +267,7 @@ Batch batchFrom(soci::session& sql, const detail::BatchRow& row, Instant now) {
   if (row.units_issued) b.units_issued = Units(*row.units_issued);
   if (row.buffer_units) b.buffer_units = Units(*row.buffer_units);
   if (row.issued_at_ms) b.issued_at = fromEpochMs(*row.issued_at_ms);
+  if (auto merkle = detail::findMerkle(sql, row.id)) b.merkle_root = merkle->root;
   return b;
 }
 
@@ -343,6 +364,7 @@ Result<Batch> CertifyService::open(const Principal& caller, const OpenBatchReque
     auto report_json = report.toJson();
     detail::setReport(sql, row.id, report_json.dump(), report.records, report.grams.value(),
                       row.carbon_sink);
+    auto [merkle_root, merkle_leaves] = commitReductions(sql, row.id, now_ms);
     detail::insertReview(sql, row.id, row.opened_by, "open",
                          std::to_string(report.records) + " records, " +
                              std::to_string(report.grams.value()) + " g locked",
@@ -357,7 +379,9 @@ Result<Batch> CertifyService::open(const Principal& caller, const OpenBatchReque
                                   {"grams", report.grams.value()},
                                   {"carbon_sink", row.carbon_sink},
                                   {"notice_until", formatIso8601(fromEpochMs(row.notice_until_ms))},
-                                  {"report_sha256", sha256Hex(canonicalJson(report_json))}}});
+                                  {"report_sha256", sha256Hex(canonicalJson(report_json))},
+                                  {"merkle_root", merkle_root},
+                                  {"merkle_leaves", merkle_leaves}}});
     auto stored = detail::findBatch(sql, row.id, false);
     return batchFrom(sql, *stored, now);
   };
@@ -591,13 +615,17 @@ Result<Batch> CertifyService::deduct(const Principal& caller, std::int64_t id,
           {{"reduction_id", d.reduction_id}, {"grams", *grams}, {"reason", d.reason}});
     }
     detail::refreshLockedTotals(sql, id, now);
+    auto [merkle_root, merkle_leaves] = commitReductions(sql, id, now);
     detail::insertReview(
         sql, id, caller.auditActor(), "deduct",
         std::to_string(deductions.size()) + " reductions, " + std::to_string(total.value()) + " g",
         now);
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(), "certify.batch.deduct", subjectOf(id),
-                             json{{"deductions", released}, {"grams", total.value()}}});
+                             json{{"deductions", released},
+                                  {"grams", total.value()},
+                                  {"merkle_root", merkle_root},
+                                  {"merkle_leaves", merkle_leaves}}});
     return batchFrom(sql, *detail::findBatch(sql, id, false), clock_.now());
   });
 }
@@ -643,6 +671,7 @@ Result<Batch> CertifyService::reject(const Principal& caller, std::int64_t id,
       return Error::conflict("the batch is " + row->state + "; it can no longer be rejected");
     auto released = detail::releaseAll(sql, id, reason, caller.auditActor(), now);
     detail::refreshLockedTotals(sql, id, now);
+    commitReductions(sql, id, now);
     detail::setDecision(sql, id, std::nullopt, reason, now);
     detail::insertReview(sql, id, caller.auditActor(), "reject", reason, now);
     audit::appendAuditEvent(sql, clock_,
@@ -688,6 +717,7 @@ Result<IssuanceResult> CertifyService::issue(const Principal& caller, std::int64
                       sums.buffer_units.value(), now);
     json serials = json::array();
     for (const auto& r : issuance.ranges) serials.push_back(registry::formatSerial(r));
+    auto [merkle_root, merkle_leaves] = commitReductions(sql, id, now);
     detail::insertReview(sql, id, caller.auditActor(), "issue",
                          std::to_string(sums.units.value()) + " PHCER", now);
     audit::appendAuditEvent(sql, clock_,
@@ -698,7 +728,9 @@ Result<IssuanceResult> CertifyService::issue(const Principal& caller, std::int64
                                   {"units", sums.units.value()},
                                   {"buffer_units", sums.buffer_units.value()},
                                   {"buffer_share_bp", row->carbon_sink ? share : 0},
-                                  {"serials", serials}}});
+                                  {"serials", serials},
+                                  {"merkle_root", merkle_root},
+                                  {"merkle_leaves", merkle_leaves}}});
     auto batch = batchFrom(sql, *detail::findBatch(sql, id, false), clock_.now());
     return IssuanceResult{std::move(batch), std::move(issuance)};
   });
@@ -723,6 +755,7 @@ Result<std::string> CertifyService::certificate(std::int64_t id) {
     d.units = Units(row->units_issued.value_or(0));
     d.buffer_units = Units(row->buffer_units.value_or(0));
     d.issued_at = fromEpochMs(row->issued_at_ms.value_or(0));
+    if (auto merkle = detail::findMerkle(sql, id)) d.merkle_root = merkle->root;
     return d;
   });
   if (!data) return data.error();

@@ -82,6 +82,8 @@ struct Batch {
   std::optional<Grams> carry_in, carry_out;
   std::optional<Units> units_issued, buffer_units;
   std::optional<Instant> issued_at;
+  //! The Merkle root over the reductions locked now (docs/provenance.md).
+  std::string merkle_root;
 };
 
 //! The monitoring report written when a batch opens.

@@ -80,6 +80,11 @@ std::string renderIssuanceCertificate(const CertificateData& d) {
   std::string title = "PHCER issuance certificate, batch " + std::to_string(d.batch_no);
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Tanpuhui");
+  // The root in the metadata as well, so a reader finds it without parsing page content.
+  if (!d.merkle_root.empty()) {
+    std::string keywords = "merkle_root:" + d.merkle_root;
+    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_KEYWORDS, keywords.c_str());
+  }
   if (!d.subject.empty())
     cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, d.subject.c_str());
   // The issue time, not the render time, so a certificate renders to the same bytes every time.
@@ -103,6 +108,10 @@ std::string renderIssuanceCertificate(const CertificateData& d) {
   page.line("其中缓冲池 Of which to the buffer pool: " + grouped(d.buffer_units.value()) + " 吨",
             11);
   page.line("结转下期 Carried over: " + grouped(d.carry_out.value()) + " 克 (g)", 11, false, 12);
+  if (!d.merkle_root.empty()) {
+    page.line("减排记录默克尔根 Merkle root of the reductions (SHA-256):", 11, true);
+    page.line(d.merkle_root, 9, false, 12);
+  }
   page.line("序列号 Serial blocks:", 11, true);
   for (const auto& serial : d.serials) page.line(serial, 10);
   page.space(12);

@@ -26,6 +26,7 @@ struct CertificateData {
   std::vector<std::string> serials;  //!< "operator: CN-GD-PHCER-..." lines
   std::string subject;               //!< ASCII, for the PDF's metadata: the first serial block
   Instant issued_at;
+  std::string merkle_root;  //!< hex; the batch's commitment to its reductions
 };
 
 //! The certificate's PDF bytes: A4, as many pages as its serial blocks need. Its metadata title

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api_server.h"
+#include "audit/audit_heads.h"
 #include "cli/commands.h"
 #include "methodology/methodology_service.h"
 #include "store/database.h"
@@ -11,7 +12,8 @@ namespace {
 
 struct ServeOptions {
   CommonOptions common;
-  std::optional<std::string> listen, workers, web_root, session_ttl, body_limit, data_dir;
+  std::optional<std::string> listen, workers, web_root, session_ttl, body_limit, data_dir,
+      audit_key;
 };
 
 int runServe(const ServeOptions& options) {
@@ -38,7 +40,13 @@ int runServe(const ServeOptions& options) {
     if (!imported) return fail(imported.error());
   }
 
+  auto audit_key =
+      audit::SigningKey::loadOrCreate(config->get(kAuditKeySetting, options.audit_key));
+  if (!audit_key) return fail(audit_key.error());
+  audit::HeadSigner head_signer(**db, clock, *audit_key);
+
   api::ApiServerOptions server_options;
+  server_options.audit_public_key = audit_key->publicKeyHex();
   server_options.http.host = listen->first;
   server_options.http.port = listen->second;
   server_options.http.workers = static_cast<int>(*workers);
@@ -75,6 +83,9 @@ void addServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--session-ttl-minutes", options->session_ttl, "sign-in lifetime (default 720)");
   cmd->add_option("--body-limit-bytes", options->body_limit,
                   "largest request body (default 64 MiB)");
+  cmd->add_option("--audit-key", options->audit_key,
+                  "Ed25519 key file for the daily signed audit heads, created when missing "
+                  "(default var/audit_ed25519.key)");
   cmd->callback([options, &exit_code] { exit_code = runServe(*options); });
 }
 

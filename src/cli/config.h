@@ -26,6 +26,8 @@ inline constexpr Setting kDataDirSetting{"data_dir", "TPH_DATA_DIR", "data"};
 inline constexpr Setting kSessionTtlSetting{"session_ttl_minutes", "TPH_SESSION_TTL_MINUTES",
                                             "720"};
 inline constexpr Setting kBodyLimitSetting{"body_limit_bytes", "TPH_BODY_LIMIT_BYTES", "67108864"};
+//! The platform's Ed25519 key for signing audit heads; created on first start.
+inline constexpr Setting kAuditKeySetting{"audit_key", "TPH_AUDIT_KEY", "var/audit_ed25519.key"};
 inline constexpr Setting kLogLevelSetting{"log_level", "TPH_LOG_LEVEL", "info"};
 
 class Config {

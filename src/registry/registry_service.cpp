@@ -552,6 +552,22 @@ Result<std::vector<Operation>> RegistryService::retirements(int limit, int offse
   });
 }
 
+Result<std::vector<Operation>> RegistryService::history(const std::string& serial) {
+  auto range = parseSerial(serial);
+  if (!range) {
+    return Error::invalid("serial",
+                          "a serial is CN-GD-PHCER-{region}-{methodology}-{year}-{batch}-{first}"
+                          "[-{last}]");
+  }
+  return db_.read([&](soci::session& sql) -> Result<std::vector<Operation>> {
+    std::vector<Operation> out;
+    for (auto id : detail::operationIdsTouching(sql, range->batch_no, range->first, range->last,
+                                                kListMaxLimit))
+      out.push_back(detail::loadOperation(sql, id));
+    return out;
+  });
+}
+
 CheckReport RegistryService::check() {
   return db_.read([](soci::session& sql) { return detail::checkInvariants(sql); });
 }

@@ -188,6 +188,9 @@ class RegistryService {
   Result<SerialLookup> lookupSerial(const std::string& serial);
   Totals totals();
   Result<std::vector<Operation>> retirements(int limit, int offset);
+  //! Public: every operation (issue, transfer, retire, cancel) that moved any unit of the serial,
+  //! oldest first, at most kListMaxLimit.
+  Result<std::vector<Operation>> history(const std::string& serial);
 
   //! Blocks disjoint and inside their issuance, issued = held + retired + cancelled per batch,
   //! operations' ranges adding up to their units.

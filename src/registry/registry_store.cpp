@@ -349,6 +349,19 @@ std::vector<std::int64_t> operationIds(soci::session& sql, const std::string& ki
   return out;
 }
 
+std::vector<std::int64_t> operationIdsTouching(soci::session& sql, std::int64_t batch_id,
+                                               std::int64_t first, std::int64_t last, int limit) {
+  long long b = batch_id, f = first, l = last;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT DISTINCT operation_id FROM registry_operation_blocks WHERE "
+                      "batch_id = :b AND first_unit <= :l AND last_unit >= :f "
+                      "ORDER BY operation_id LIMIT :lim",
+       soci::use(b), soci::use(l), soci::use(f), soci::use(limit));
+  std::vector<std::int64_t> out;
+  for (const auto& row : rows) out.push_back(rowInt64(row, 0));
+  return out;
+}
+
 void insertIssuance(soci::session& sql, const IssuanceRow& row) {
   long long b = row.batch_id, u = row.units, bu = row.buffer_units, a = row.account_id,
             t = row.issued_at_ms;

@@ -83,6 +83,9 @@ void insertOperationRange(soci::session& sql, std::int64_t operation_id, std::in
 Operation loadOperation(soci::session& sql, std::int64_t id);
 std::vector<std::int64_t> operationIds(soci::session& sql, const std::string& kind, int limit,
                                        int offset);
+//! The operations that moved any of units first..last of a batch, oldest first.
+std::vector<std::int64_t> operationIdsTouching(soci::session& sql, std::int64_t batch_id,
+                                               std::int64_t first, std::int64_t last, int limit);
 
 struct IssuanceRow {
   std::int64_t batch_id = 0;

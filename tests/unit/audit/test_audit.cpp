@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "audit/audit_heads.h"
 #include "audit/audit_log.h"
 #include "store/database.h"
 #include "test_database.h"
@@ -101,6 +102,91 @@ TEST_F(AuditChainTest, ARolledBackChangeLeavesNoEvent) {
   auto report = verify();
   EXPECT_TRUE(report.ok) << report.problem;
   EXPECT_EQ(report.events_checked, 1);
+}
+
+// ------------------------------------------------------------ signed heads and public export
+
+class PublicChainTest : public AuditChainTest {
+ protected:
+  void appendPersonal() {
+    auto r = t_.db().transaction([&](soci::session& sql) -> Result<AuditEvent> {
+      clock_.advance(std::chrono::seconds(1));
+      return appendAuditEvent(sql, clock_,
+                              {"user:2", "account.open", "carbon_account:7", {{"name", "张三"}}});
+    });
+    ASSERT_TRUE(r.ok());
+  }
+  nlohmann::json exportAll() {
+    return t_.db().read([&](soci::session& sql) {
+      long long last = 0;
+      sql << "SELECT last_id FROM audit_head WHERE singleton = 1", soci::into(last);
+      return *exportPublicChain(sql, 1, last);
+    });
+  }
+  SigningKey key_ = SigningKey::generate();
+};
+
+TEST_F(PublicChainTest, SignedHeadsVerifyWithThePublicKeyOnly) {
+  append(3);
+  auto head = signTodaysHead(t_.db(), clock_, key_);
+  EXPECT_EQ(head.events, 3);
+  EXPECT_TRUE(verifySignature(key_.publicKeyHex(), head.message(), head.signature));
+  // Once a day: signing again the same day answers the same head.
+  append(1);
+  EXPECT_EQ(signTodaysHead(t_.db(), clock_, key_).events, 3);
+  clock_.advance(std::chrono::hours(24));
+  EXPECT_EQ(signTodaysHead(t_.db(), clock_, key_).events, 4);
+  auto other = SigningKey::generate();
+  EXPECT_FALSE(verifySignature(other.publicKeyHex(), head.message(), head.signature));
+  auto heads = t_.db().read([](soci::session& sql) { return listSignedHeads(sql, 10, 0); });
+  ASSERT_EQ(heads.size(), 2U);
+  EXPECT_EQ(heads.front().events, 4);
+}
+
+TEST_F(PublicChainTest, AnExportHidesPersonalPayloadsAndStillVerifies) {
+  append(2);
+  appendPersonal();
+  append(2);
+  signTodaysHead(t_.db(), clock_, key_);
+  auto exported = exportAll();
+  ASSERT_EQ(exported["events"].size(), 5U);
+  EXPECT_FALSE(exported["events"][2].contains("payload"));
+  EXPECT_EQ(exported.dump().find("张三"), std::string::npos);
+  auto report = verifyExport(exported, key_.publicKeyHex());
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.events_checked, 5);
+  EXPECT_EQ(report.anchored_through, 5);
+}
+
+TEST_F(PublicChainTest, AlteredRemovedOrReorderedEventsAndForeignKeysFail) {
+  append(4);
+  signTodaysHead(t_.db(), clock_, key_);
+  auto exported = exportAll();
+  auto altered = exported;
+  altered["events"][1]["subject"] = "thing:99";
+  auto r = verifyExport(altered, key_.publicKeyHex());
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_id, 2);
+  auto removed = exported;
+  removed["events"].erase(2);
+  r = verifyExport(removed, key_.publicKeyHex());
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_id, 3);
+  auto reordered = exported;
+  std::swap(reordered["events"][1], reordered["events"][2]);
+  r = verifyExport(reordered, key_.publicKeyHex());
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_id, 2);
+  auto other = SigningKey::generate();
+  r = verifyExport(exported, other.publicKeyHex());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("not signed by the given public key"), std::string::npos);
+  // A head re-signed by another key but claiming the platform's key is refused too.
+  auto forged = exported;
+  SignedHead head = *SignedHead::fromJson(forged["heads"][0]);
+  head.signature = other.signHex(head.message());
+  forged["heads"][0] = head.toJson();
+  EXPECT_FALSE(verifyExport(forged, key_.publicKeyHex()).ok);
 }
 
 }  // namespace

@@ -10,6 +10,10 @@
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"
 #include "certify/certify_service.h"
+#include "certify/merkle.h"
+#include "certify/provenance_service.h"
+#include "certify/provenance_store.h"
+#include "core/crypto.h"
 #include "credited_reductions.h"
 #include "methodology/methodology_service.h"
 #include "region/region_service.h"
@@ -437,6 +441,150 @@ TEST_F(CertifyTest, TheCertificateIsAPdfInNotoSansCjkNamingTheBatch) {
   EXPECT_EQ(*certify_.certificate(b.id), *pdf);
   // Comments close with the review.
   EXPECT_EQ(certify_.comment(std::nullopt, b.id, "x", "late").error().code, ErrorCode::kConflict);
+}
+
+// ------------------------------------------------------------------------------ provenance
+
+MerkleLeaf sampleLeaf(int i) {
+  return {1000 + i,
+          sha256Hex("subject" + std::to_string(i)),
+          "metro.trip",
+          1,
+          "2026-03-" + std::string(i < 9 ? "0" : "") + std::to_string(i + 1),
+          100 + i};
+}
+
+TEST(Merkle, EveryProofOfEveryTreeSizeVerifiesAndAChangedByteFails) {
+  for (int n = 1; n <= 9; ++n) {
+    std::vector<MerkleLeaf> leaves;
+    std::vector<std::string> hashes;
+    for (int i = 0; i < n; ++i) {
+      leaves.push_back(sampleLeaf(i));
+      hashes.push_back(leafHash(leaves.back()));
+    }
+    MerkleTree tree(hashes);
+    EXPECT_EQ(tree.rootHex(), merkleRootHex(leaves));
+    for (int i = 0; i < n; ++i) {
+      InclusionProof p{leaves[i], i, n, tree.path(i), tree.rootHex()};
+      EXPECT_EQ(verifyInclusion(p, tree.rootHex()), "") << "n=" << n << " i=" << i;
+      auto round_trip = InclusionProof::fromJson(p.toJson());
+      ASSERT_TRUE(round_trip);
+      EXPECT_EQ(verifyInclusion(*round_trip, tree.rootHex()), "");
+      auto changed = p;
+      changed.leaf.grams += 1;
+      EXPECT_NE(verifyInclusion(changed, tree.rootHex()), "");
+      if (!p.path.empty()) {
+        auto bad_path = p;
+        bad_path.path[0].sibling_hex[0] = bad_path.path[0].sibling_hex[0] == 'a' ? 'b' : 'a';
+        EXPECT_NE(verifyInclusion(bad_path, tree.rootHex()), "");
+        auto short_path = p;
+        short_path.path.pop_back();
+        EXPECT_NE(verifyInclusion(short_path, tree.rootHex()), "");
+      }
+    }
+  }
+  // The documented odd-node rule: three leaves are H(H(a,b), c), not H(H(a,b), H(c,c)).
+  auto a = leafHash(sampleLeaf(0)), b = leafHash(sampleLeaf(1)), c = leafHash(sampleLeaf(2));
+  EXPECT_EQ(MerkleTree({a, b, c}).rootHex(), toHex(nodeHash(nodeHash(a, b), c)));
+  EXPECT_EQ(MerkleTree({}).rootHex(), sha256Hex(""));
+}
+
+TEST_F(CertifyTest, EveryReductionOfABatchProvesInclusionUnderThePublishedRoot) {
+  for (int i = 0; i < 7; ++i)
+    seed_->trees("440300", "2026-03-0" + std::to_string(i + 1), 100 + i, 1);
+  for (int i = 0; i < 3; ++i) seed_->trees("440100", "2026-03-0" + std::to_string(i + 1), 50, 1);
+  auto a = open(kTrees, "440300", "2026-03-01", "2026-03-31");
+  auto other = open(kTrees, "440100", "2026-03-01", "2026-03-31");
+  ASSERT_EQ(a.merkle_root.size(), 64U);
+  auto issued = approveAndIssue(a);
+  ASSERT_EQ(issued.batch.merkle_root, a.merkle_root);
+
+  ProvenanceService provenance(t_.db(), clock_, methodologies_, certify_);
+  auto serial = registry::formatSerial(issued.issuance.ranges.front());
+  auto p = provenance.serial(serial);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->merkle_root, a.merkle_root);
+  EXPECT_EQ(p->merkle_leaves, 7);
+  EXPECT_EQ(p->records, 7);
+  EXPECT_EQ(p->grams, *issued.batch.grams_approved);
+  auto issuance = registry_.issuance(a.id);
+  ASSERT_TRUE(issuance.ok());
+  EXPECT_EQ(issued.batch.units_issued->value(), issuance->units.value());
+  ASSERT_FALSE(p->methodologies.empty());
+  EXPECT_FALSE(p->methodologies.front().factors.empty());
+  ASSERT_FALSE(p->history.empty());
+  EXPECT_EQ(p->history.front().kind, "issue");
+
+  auto leaves_of = [&](std::int64_t batch) {
+    return t_.db().read([&](soci::session& sql) {
+      auto m = detail::findMerkle(sql, batch);
+      return detail::batchLeaves(sql, batch, m->salt);
+    });
+  };
+  auto leaves = leaves_of(a.id);
+  std::vector<std::string> hashes;
+  for (const auto& l : leaves) hashes.push_back(leafHash(l));
+  MerkleTree tree(hashes);
+  for (std::int64_t i = 0; i < tree.size(); ++i) {
+    InclusionProof proof{leaves[i], i, tree.size(), tree.path(i), a.merkle_root};
+    EXPECT_EQ(verifyInclusion(proof, p->merkle_root), "");
+    auto changed = proof;
+    changed.leaf.day[9] = changed.leaf.day[9] == '1' ? '2' : '1';
+    EXPECT_NE(verifyInclusion(changed, p->merkle_root), "");
+  }
+  // A leaf of another batch is not under this root.
+  auto foreign = leaves_of(other.id).front();
+  InclusionProof foreign_proof{foreign, 0, tree.size(), tree.path(0), a.merkle_root};
+  EXPECT_NE(verifyInclusion(foreign_proof, p->merkle_root), "");
+  // Subjects are salted per batch: no leaf carries a provider's reference.
+  for (const auto& l : leaves) EXPECT_EQ(l.subject.size(), 64U);
+  expectConsistent();
+}
+
+TEST_F(CertifyTest, AResidentSeesWhereTheirOwnReductionsWentWithProofs) {
+  for (int i = 0; i < 4; ++i) seed_->trees("440300", "2026-03-0" + std::to_string(i + 1), 100, 1);
+  auto b = open(kTrees, "440300", "2026-03-01", "2026-03-31");
+  auto ids = lockedIds(b.id);
+  readyForReview(b);
+  ASSERT_TRUE(certify_.deduct(verifier_, b.id, {{ids[1], "duplicate planting record"}}).ok());
+  auto after = certify_.get(b.id);
+  EXPECT_NE(after->merkle_root, b.merkle_root);  // the root follows the deduction
+  ASSERT_TRUE(certify_.approve(verifier_, b.id, after->grams_locked, "ok").ok());
+  ASSERT_TRUE(certify_.issue(province_, b.id, std::nullopt).ok());
+  // The resident owns the person accounts of reductions 0 and 1.
+  for (auto id : {ids[0], ids[1]}) {
+    t_.exec(
+        "UPDATE carbon_accounts SET kind = 'person' WHERE id = (SELECT account_id FROM "
+        "reductions WHERE id = " +
+        std::to_string(id) + ")");
+    t_.exec(
+        "INSERT INTO account_members (account_id, user_id, role, joined_at_ms) SELECT "
+        "account_id, " +
+        std::to_string(resident_.user_id) +
+        ", 'owner', 0 FROM reductions WHERE id = " + std::to_string(id));
+  }
+  ProvenanceService provenance(t_.db(), clock_, methodologies_, certify_);
+  auto view = provenance.resident(resident_, 50, 0);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  ASSERT_EQ(view->reductions.size(), 2U);
+  for (const auto& f : view->reductions) {
+    if (f.reduction_id == ids[0]) {
+      EXPECT_EQ(f.status, "issued");
+      EXPECT_EQ(f.merkle_root, after->merkle_root);
+      EXPECT_FALSE(f.serials.empty());
+    } else {
+      EXPECT_EQ(f.status, "released");
+      EXPECT_NE(f.released_reason.find("duplicate planting record"), std::string::npos);
+    }
+  }
+  auto proof = provenance.proof(resident_, ids[0]);
+  ASSERT_TRUE(proof.ok()) << proof.error().message;
+  EXPECT_EQ(verifyInclusion(*proof, after->merkle_root), "");
+  // Someone else's reduction answers as if it did not exist.
+  EXPECT_EQ(provenance.proof(resident_, ids[2]).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(provenance.proof(resident_, ids[1]).error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(provenance.resident(province_, 50, 0)->reductions.empty());
+  expectConsistent();
 }
 
 }  // namespace
