@@ -1,6 +1,7 @@
 #include "api/api_server.h"
 
 #include "account/carbon_accounts.h"
+#include "analytics/analytics_service.h"
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/static_files.h"
@@ -26,6 +27,7 @@ struct ApiServer::Services {
         bindings(db, clock, ingest),
         registry(db, clock),
         certify(db, clock, auth, methodologies, options.certify),
+        analytics(db),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -36,6 +38,7 @@ struct ApiServer::Services {
   ingest::BindingService bindings;
   registry::RegistryService registry;
   certify::CertifyService certify;
+  analytics::AnalyticsService analytics;
   StaticFiles static_files;
 };
 
@@ -50,6 +53,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addAccountRoutes(*router_, services_->accounts, services_->ingest, clock);
   addCertifyRoutes(*router_, services_->certify);
   addRegistryRoutes(*router_, services_->registry);
+  addStatsRoutes(*router_, services_->analytics);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

@@ -32,6 +32,9 @@ class CertifyService;
 namespace tph::registry {
 class RegistryService;
 }
+namespace tph::analytics {
+class AnalyticsService;
+}
 namespace tph {
 class Clock;
 }
@@ -50,5 +53,6 @@ void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
                       ingest::IngestService& ingest, const Clock& clock);
 void addCertifyRoutes(Router& router, certify::CertifyService& certify);
 void addRegistryRoutes(Router& router, registry::RegistryService& registry);
+void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics);
 
 }  // namespace tph::api
