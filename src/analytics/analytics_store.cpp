@@ -261,7 +261,7 @@ std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter,
   // Enterprise cells are per account: a cell's subjects are its accounts.
   std::string subjects = enterprise ? "COUNT(*)" : "SUM(t.subjects)";
   std::string query = "SELECT g.k, " +
-                      std::string(name_join.empty() ? "g.k" : "COALESCE(n.name, g.k)") +
+                      std::string(name_join.empty() ? "g.k" : "COALESCE(n.name_zh, g.k)") +
                       ", g.records, g.grams, g.points, g.subjects FROM (SELECT " + key_expr +
                       " AS k, SUM(t.records) AS records, SUM(t.grams) AS grams, SUM(t.points) AS "
                       "points, " +
