@@ -1,5 +1,7 @@
 #include "account/carbon_accounts.h"
 
+#include <cctype>
+
 #include "audit/audit_log.h"
 #include "core/crypto.h"
 #include "core/region_code.h"
@@ -31,6 +33,12 @@ std::optional<CarbonAccount> loadAccount(soci::session& sql, std::int64_t accoun
   a.ledger_account = ledger;
   a.points = Points(balance);
   a.created_at = fromEpochMs(created);
+  soci::indicator section_ind, division_ind;
+  sql << "SELECT industry_section, industry_division FROM carbon_accounts WHERE id = :id",
+      soci::use(id), soci::into(a.industry_section, section_ind),
+      soci::into(a.industry_division, division_ind);
+  if (section_ind != soci::i_ok) a.industry_section.clear();
+  if (division_ind != soci::i_ok) a.industry_division.clear();
   soci::rowset<soci::row> rows =
       (sql.prepare << "SELECT m.user_id, u.username, u.display_name, m.role FROM account_members m "
                       "JOIN users u ON u.id = m.user_id WHERE m.account_id = :id ORDER BY "
@@ -266,6 +274,63 @@ Result<CarbonAccount> CarbonAccountService::createEnterprise(const Principal& ca
                              "carbon_account:" + std::to_string(id),
                              {{"kind", "enterprise"}, {"region", region_code}, {"name", name}}});
     return *loadAccount(sql, id);
+  });
+}
+
+bool validIndustry(const std::string& section, const std::string& division) {
+  // GB/T 4754-2017: the divisions of each section A-T.
+  struct Range {
+    char section;
+    int first, last;
+  };
+  static constexpr Range kSections[] = {{'A', 1, 5},   {'B', 6, 12},  {'C', 13, 43}, {'D', 44, 46},
+                                        {'E', 47, 50}, {'F', 51, 52}, {'G', 53, 60}, {'H', 61, 62},
+                                        {'I', 63, 65}, {'J', 66, 69}, {'K', 70, 70}, {'L', 71, 72},
+                                        {'M', 73, 75}, {'N', 76, 79}, {'O', 80, 82}, {'P', 83, 83},
+                                        {'Q', 84, 85}, {'R', 86, 90}, {'S', 91, 96}, {'T', 97, 97}};
+  if (section.size() != 1 || division.size() != 2 || !std::isdigit(division[0]) ||
+      !std::isdigit(division[1]))
+    return false;
+  int number = (division[0] - '0') * 10 + (division[1] - '0');
+  for (const auto& r : kSections) {
+    if (r.section == section[0]) return number >= r.first && number <= r.last;
+  }
+  return false;
+}
+
+Result<CarbonAccount> CarbonAccountService::setIndustry(const Principal& caller,
+                                                        std::int64_t account_id,
+                                                        const std::string& section,
+                                                        const std::string& division) {
+  if (!validIndustry(section, division)) {
+    return Error::invalid("industry",
+                          "industry must be a GB/T 4754-2017 section letter A-T and one of its "
+                          "two-digit divisions, e.g. C and 26");
+  }
+  return db_.transaction([&](soci::session& sql) -> Result<CarbonAccount> {
+    auto a = loadAccount(sql, account_id);
+    bool member = false;
+    if (a) {
+      for (const auto& m : a->members)
+        member |= m.user_id == caller.user_id && (m.role == "owner" || m.role == "admin");
+    }
+    if (!a || (!member && !caller.administersRegion(a->region_code)))
+      return Error::notFound("no such account", "id");
+    if (a->kind != AccountKind::kEnterprise)
+      return Error::conflict("only enterprise accounts have an industry", "id");
+    long long id = account_id;
+    std::string s = section, d = division;
+    sql << "UPDATE carbon_accounts SET industry_section = :s, industry_division = :d "
+           "WHERE id = :id",
+        soci::use(s), soci::use(d), soci::use(id);
+    audit::appendAuditEvent(sql, clock_,
+                            {caller.auditActor(),
+                             "account.set_industry",
+                             "carbon_account:" + std::to_string(account_id),
+                             {{"section", section},
+                              {"division", division},
+                              {"previous", a->industry_section + a->industry_division}}});
+    return *loadAccount(sql, account_id);
   });
 }
 

@@ -38,7 +38,14 @@ struct CarbonAccount {
   Points points{0};
   std::vector<AccountMember> members;
   Instant created_at;
+  //! Enterprises: GB/T 4754-2017 industry, section letter ('C') and two-digit division ('26');
+  //! empty until set.
+  std::string industry_section;
+  std::string industry_division;
 };
+
+//! Whether a GB/T 4754-2017 division belongs to a section ('C', '26': yes).
+bool validIndustry(const std::string& section, const std::string& division);
 
 //! The ledger code of the account points are issued from in a region.
 std::string issuanceLedgerCode(const std::string& region_code);
@@ -71,6 +78,10 @@ class CarbonAccountService {
   //! A user with the enterprise role opens its SME account.
   Result<CarbonAccount> createEnterprise(const auth::Principal& caller, const std::string& name,
                                          const std::string& region_code);
+  //! An enterprise's owner or admin, or an admin of its region, sets its GB/T 4754 industry,
+  //! which analytics breaks reductions down by.
+  Result<CarbonAccount> setIndustry(const auth::Principal& caller, std::int64_t account_id,
+                                    const std::string& section, const std::string& division);
 
  private:
   store::Database& db_;

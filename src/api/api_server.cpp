@@ -2,6 +2,7 @@
 
 #include "account/carbon_accounts.h"
 #include "api/http_partner_webhook.h"
+#include "analytics/analytics_service.h"
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/static_files.h"
@@ -33,6 +34,7 @@ struct ApiServer::Services {
         merchants(db, clock, accounts),
         benefits(db, clock, accounts, partner_webhook, std::chrono::seconds(5)),
         provenance(db, clock, methodologies, certify),
+        analytics(db),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -47,6 +49,7 @@ struct ApiServer::Services {
   HttpPartnerWebhook partner_webhook;
   incentive::BenefitService benefits;
   certify::ProvenanceService provenance;
+  analytics::AnalyticsService analytics;
   StaticFiles static_files;
 };
 
@@ -63,6 +66,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addRegistryRoutes(*router_, services_->registry);
   addIncentiveRoutes(*router_, services_->merchants, services_->benefits);
   addProvenanceRoutes(*router_, services_->provenance, db, options.audit_public_key);
+  addStatsRoutes(*router_, services_->analytics);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

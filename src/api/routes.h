@@ -37,6 +37,9 @@ namespace tph::incentive {
 class MerchantService;
 class BenefitService;
 }  // namespace tph::incentive
+namespace tph::analytics {
+class AnalyticsService;
+}
 namespace tph {
 class Clock;
 }
@@ -60,5 +63,6 @@ void addIncentiveRoutes(Router& router, incentive::MerchantService& merchants,
 //! Serial provenance, residents' proofs, signed audit heads and the key they are signed with.
 void addProvenanceRoutes(Router& router, certify::ProvenanceService& provenance,
                          store::Database& db, const std::string& audit_public_key);
+void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics);
 
 }  // namespace tph::api

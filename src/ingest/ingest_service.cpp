@@ -337,6 +337,9 @@ class Crediting {
       } else if (grams != e.stored.grams) {
         detail::updateReduction(sql_, e.stored.record_id, grams, points,
                                 methodology::toString(q->cap), explanation);
+        statements_.queueReductionChange(first.day, e.stored.region, def.domain, def.id,
+                                         first.account_id, grams - e.stored.grams,
+                                         points - e.stored.points);
         add(first.ledger_account, e.stored.region, points - e.stored.points);
         grams_ += grams - e.stored.grams;
       }

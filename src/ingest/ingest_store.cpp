@@ -548,6 +548,15 @@ void BatchStatements::queueReduction(const ReductionRow& row) {
       .add(row.points)
       .add(row.cap)
       .add(row.explanation);
+  rollups_.add(row.day, row.region, row.domain, row.methodology, row.account_id, 1, row.grams,
+               row.points);
+}
+
+void BatchStatements::queueReductionChange(const std::string& day, const std::string& region,
+                                           const std::string& domain,
+                                           const std::string& methodology, std::int64_t account_id,
+                                           std::int64_t grams_delta, std::int64_t points_delta) {
+  rollups_.add(day, region, domain, methodology, account_id, 0, grams_delta, points_delta);
 }
 
 void BatchStatements::flush() {
@@ -577,6 +586,7 @@ void BatchStatements::flush() {
         soci::use(rows);
     reductions_.clear();
   }
+  rollups_.apply(sql_);
   flushCaps();
 }
 

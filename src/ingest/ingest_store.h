@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "analytics/rollup_deltas.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
@@ -138,7 +139,13 @@ class BatchStatements {
   //! Queues a record for the next flush and answers the id it will have.
   std::int64_t queueRecord(const RecordRow& row, std::int64_t now_ms);
   void queueReduction(const ReductionRow& row);
-  //! Writes the queued records and reductions, then the cap rows crediting changed (as deltas).
+  //! A stored reduction recomputed (a late record changed its day): its change, for the rollups.
+  void queueReductionChange(const std::string& day, const std::string& region,
+                            const std::string& domain, const std::string& methodology,
+                            std::int64_t account_id, std::int64_t grams_delta,
+                            std::int64_t points_delta);
+  //! Writes the queued records and reductions, the analytics rollups they change, then the cap
+  //! rows crediting changed (as deltas).
   void flush();
 
   std::vector<RecentTrip> recentTravel(std::int64_t account_id, std::int64_t from_ms,
@@ -161,6 +168,7 @@ class BatchStatements {
 
   soci::session& sql_;
   store::JsonRows records_, reductions_;
+  analytics::RollupDeltas rollups_;
   std::vector<std::int64_t> free_ids_;  //!< PostgreSQL: ids taken from the sequence, not yet used
   std::int64_t next_id_ = 0;            //!< SQLite: the next id (the transaction holds the lock)
 
