@@ -153,9 +153,17 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   const refusal = fieldError(mp, 'code')
   await refusal.getByText(/already used/).waitFor()
   await mp.getByTestId('voucher-refused').getByText('未能核销').waitFor()
+  await mp.getByTestId('voucher-refused').getByText('与现有数据冲突').waitFor()
   await screenshot(mp, 'merchant-voucher-refused-desktop')
   await rp.reload()
   await vcard.getByTestId('voucher-status').getByText('已使用').waitFor()
+  // In English the same voucher reads in English, its title the merchant's English one.
+  await rp.getByTestId('language-switch').click()
+  await rp.getByRole('heading', { name: 'My vouchers' }).waitFor()
+  await vcard.getByTestId('voucher-status').getByText('Used').waitFor()
+  await vcard.getByText('5 yuan off with your own cup').waitFor()
+  await rp.getByTestId('language-switch').click()
+  await rp.getByRole('heading', { name: '我的券' }).waitFor()
 
   // A second voucher is cancelled unused: its points and its unit of stock come back.
   await rp.goto('/me/offers')

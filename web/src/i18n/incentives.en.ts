@@ -166,6 +166,7 @@ const incentivesEn: IncentiveMessages = {
     entitlement: 'Entitlement code',
     reference: 'Partner reference',
     month: 'Month {month}',
+    unitsCount: '{n} units',
   },
   merchantReview: {
     title: 'Merchant applications',

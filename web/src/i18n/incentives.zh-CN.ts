@@ -165,6 +165,7 @@ const incentivesZhCN = {
     entitlement: '权益码',
     reference: '合作方凭证',
     month: '月份 {month}',
+    unitsCount: '{n} 份',
   },
   merchantReview: {
     title: '商户入驻审核',
