@@ -76,9 +76,26 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   const [cafe] = (await api.get('/api/v1/merchants', cafeToken)).merchants
   assert.equal(cafe.status, 'approved')
 
+  // A second business of the same user is rejected: a reason is required beside its field.
+  await api.post('/api/v1/merchants', { name: '绿叶快餐', licence_no: '91440300MA5EXAMP2Y', category: 'catering', region: '440305', address: '南山区 2 号', contact: '李老板' }, cafeToken)
+  await ap.getByRole('button', { name: '刷新' }).click()
+  const second = ap.getByTestId('applications-table').locator('.el-table__body-wrapper tr').filter({ hasText: '绿叶快餐' })
+  await second.getByTestId('reject').click()
+  const rejectDialog = ap.locator('.el-dialog')
+  await rejectDialog.getByTestId('confirm-reject').click()
+  await fieldError(rejectDialog, 'reason').getByText('reason is required').waitFor()
+  await rejectDialog.locator('textarea[name=reason]').fill('营业执照经营范围不含餐饮。')
+  await rejectDialog.getByTestId('confirm-reject').click()
+  await ap.getByText('已驳回 绿叶快餐').waitFor()
+  assert.equal((await api.get('/api/v1/merchants?status=pending', cafeToken)).merchants.length, 0)
+
   // The merchant sees the approval; the merchant menu appears without signing in again.
   await mp.reload()
-  await application.getByTestId('application-status').getByText('已入驻').waitFor()
+  const approvedApp = application.filter({ hasText: '绿叶咖啡' })
+  await approvedApp.getByTestId('application-status').getByText('已入驻').waitFor()
+  const rejectedApp = application.filter({ hasText: '绿叶快餐' })
+  await rejectedApp.getByTestId('application-status').getByText('已驳回').waitFor()
+  await rejectedApp.getByTestId('decision-reason').getByText('营业执照经营范围不含餐饮。').waitFor()
   const sidebar = mp.locator('aside.sidebar')
   await sidebar.getByRole('menuitem', { name: '优惠管理' }).click()
   await mp.waitForURL('**/merchant/offers')
@@ -140,6 +157,19 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   assert.equal(await scrollsSideways(rp), false, 'the vouchers page scrolls sideways at 375 px')
   await screenshot(rp, 'resident-voucher-qr-375')
 
+  // Editing: stock below what was issued is refused beside the field; raising it adds units.
+  await offerRow.getByTestId('edit-offer').click()
+  const editDialog = mp.locator('.el-dialog').filter({ has: mp.locator('input[name=title_zh]') })
+  await editDialog.locator('input[name=title_zh]').waitFor()
+  assert.equal(await editDialog.locator('input[name=title_zh]').inputValue(), '自带杯咖啡立减 5 元')
+  await editDialog.locator('input[name=stock]').fill('0')
+  await editDialog.getByTestId('save-offer').click()
+  await fieldError(editDialog, 'stock').getByText(/cannot fall below/).waitFor()
+  await editDialog.locator('input[name=stock]').fill('8')
+  await editDialog.getByTestId('save-offer').click()
+  await offerRow.getByTestId('offer-remaining').getByText('7', { exact: true }).waitFor()
+  assert.deepEqual(await api.get(`/api/v1/offers/${offer.id}`).then((o) => [o.stock, o.issued, o.remaining]), [8, 1, 7])
+
   // At the counter: the typed code (as grouped on the phone) is accepted once, then refused with why.
   await sidebar.getByRole('menuitem', { name: '核销券码' }).click()
   await mp.waitForURL('**/merchant/vouchers')
@@ -176,7 +206,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   await rp.locator('.el-message-box').getByRole('button', { name: '确定' }).click()
   await rp.getByText('已取消，25 积分已退回').waitFor()
   assert.equal(await personPoints(residentToken), before - 25)
-  assert.equal((await api.get(`/api/v1/offers/${offer.id}`)).remaining, 4)
+  assert.equal((await api.get(`/api/v1/offers/${offer.id}`)).remaining, 7)
 
   // The month's statement counts both vouchers and offers the workbook.
   const month = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7)
