@@ -8,6 +8,7 @@
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
+#include "market/market_service.h"
 #include "methodology/methodology_service.h"
 #include "region/region_service.h"
 #include "registry/registry_service.h"
@@ -26,6 +27,7 @@ struct ApiServer::Services {
         bindings(db, clock, ingest),
         registry(db, clock),
         certify(db, clock, auth, methodologies, options.certify),
+        market(db, clock, options.market),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -36,6 +38,7 @@ struct ApiServer::Services {
   ingest::BindingService bindings;
   registry::RegistryService registry;
   certify::CertifyService certify;
+  market::MarketService market;
   StaticFiles static_files;
 };
 
@@ -50,6 +53,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addAccountRoutes(*router_, services_->accounts, services_->ingest, clock);
   addCertifyRoutes(*router_, services_->certify);
   addRegistryRoutes(*router_, services_->registry);
+  addMarketRoutes(*router_, services_->market);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

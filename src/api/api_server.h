@@ -11,6 +11,7 @@
 #include "auth/auth_service.h"
 #include "certify/certify_service.h"
 #include "core/clock.h"
+#include "market/market_service.h"
 
 namespace tph::store {
 class Database;
@@ -28,6 +29,7 @@ struct ApiServerOptions {
   std::filesystem::path web_root;  //!< web/dist; empty or missing serves no static files
   auth::AuthOptions auth;
   certify::CertifyOptions certify;
+  market::MarketOptions market;
 };
 
 inline constexpr const char* kVersion = "0.1.0";

@@ -32,6 +32,9 @@ class CertifyService;
 namespace tph::registry {
 class RegistryService;
 }
+namespace tph::market {
+class MarketService;
+}
 namespace tph {
 class Clock;
 }
@@ -50,5 +53,6 @@ void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
                       ingest::IngestService& ingest, const Clock& clock);
 void addCertifyRoutes(Router& router, certify::CertifyService& certify);
 void addRegistryRoutes(Router& router, registry::RegistryService& registry);
+void addMarketRoutes(Router& router, market::MarketService& market);
 
 }  // namespace tph::api

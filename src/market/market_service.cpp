@@ -10,13 +10,6 @@
 #include "registry/registry_ledger.h"
 #include "store/database.h"
 
-//! Evaluates a Result-returning expression: its error returns from the function, its value is
-//! bound to `name`.
-#define TPH_TRY_ASSIGN(name, expr)                         \
-  auto name##_result_ = (expr);                            \
-  if (!name##_result_.ok()) return name##_result_.error(); \
-  auto name = std::move(name##_result_).value()
-
 namespace tph::market {
 
 namespace {
@@ -954,24 +947,48 @@ Result<BlockAgreement> MarketService::confirmBlock(const Principal& caller,
 
 Result<BlockAgreement> MarketService::declineBlock(const Principal& caller,
                                                    std::int64_t agreement_id) {
+  return endBlock(caller, agreement_id, false);
+}
+
+Result<BlockAgreement> MarketService::withdrawBlock(const Principal& caller,
+                                                    std::int64_t agreement_id) {
+  return endBlock(caller, agreement_id, true);
+}
+
+Result<BlockAgreement> MarketService::endBlock(const Principal& caller, std::int64_t agreement_id,
+                                               bool as_seller) {
   std::lock_guard lock(writer_);
   return db_.transaction([&](soci::session& sql) -> Result<BlockAgreement> {
     detail::lockMarket(sql);
     auto row = detail::findBlock(sql, agreement_id);
-    if (!row) return Error::notFound("no block agreement " + std::to_string(agreement_id));
-    bool as_buyer = memberFor(sql, caller, row->agreement.buyer_member_id, false).ok();
-    bool as_seller = memberFor(sql, caller, row->agreement.seller_member_id, false).ok();
-    if (!as_buyer && !as_seller)
-      return Error::forbidden("you are not a party to this agreement", "agreement");
+    if (!row)
+      return Error::notFound("no block agreement " + std::to_string(agreement_id), "agreement");
+    auto party = memberFor(
+        sql, caller, as_seller ? row->agreement.seller_member_id : row->agreement.buyer_member_id,
+        false);
+    if (!party)
+      return Error::forbidden(as_seller ? "only the seller withdraws an agreement"
+                                        : "only the buyer declines an agreement",
+                              "agreement");
     if (row->agreement.state != "proposed")
       return Error::conflict("the agreement is " + row->agreement.state, "agreement");
-    std::string state = as_buyer ? "declined" : "withdrawn";
+    std::string state = as_seller ? "withdrawn" : "declined";
     detail::updateBlock(sql, agreement_id, state, std::nullopt, toEpochMs(clock_.now()));
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(), "market.block." + state,
                              "market_block:" + std::to_string(agreement_id), json::object()});
     row->agreement.state = state;
     return row->agreement;
+  });
+}
+
+Result<std::vector<BlockAgreement>> MarketService::blocksOf(const Principal& caller,
+                                                            std::int64_t member_id) {
+  return db_.read([&](soci::session& sql) -> Result<std::vector<BlockAgreement>> {
+    TPH_TRY(memberFor(sql, caller, member_id, true));
+    std::vector<BlockAgreement> out;
+    for (auto& row : detail::blocksOfMember(sql, member_id)) out.push_back(row.agreement);
+    return out;
   });
 }
 

@@ -223,7 +223,13 @@ class MarketService {
   Result<BlockAgreement> proposeBlock(const auth::Principal& caller,
                                       const ProposeBlockRequest& request);
   Result<BlockAgreement> confirmBlock(const auth::Principal& caller, std::int64_t agreement_id);
+  //! The buyer declines a proposed agreement.
   Result<BlockAgreement> declineBlock(const auth::Principal& caller, std::int64_t agreement_id);
+  //! The seller withdraws a proposed agreement.
+  Result<BlockAgreement> withdrawBlock(const auth::Principal& caller, std::int64_t agreement_id);
+  //! The member's agreements as seller or buyer, newest first.
+  Result<std::vector<BlockAgreement>> blocksOf(const auth::Principal& caller,
+                                               std::int64_t member_id);
 
   // Market data.
   Result<BookView> book(const std::string& product);
@@ -237,6 +243,8 @@ class MarketService {
  private:
   OrderBook& bookOf(soci::session& sql, const Product& product);
   void dropBook(std::int64_t product_id);
+  Result<BlockAgreement> endBlock(const auth::Principal& caller, std::int64_t agreement_id,
+                                  bool as_seller);
 
   store::Database& db_;
   const Clock& clock_;

@@ -455,6 +455,37 @@ std::optional<BlockRow> findBlockByKey(soci::session& sql, const std::string& ke
   return blockFrom(sql, r);
 }
 
+std::vector<BlockRow> blocksOfMember(soci::session& sql, std::int64_t member_id) {
+  long long m = member_id;
+  int limit = kListMaxLimit;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string(kBlockSelect) +
+                          "WHERE b.seller_member_id = :m OR b.buyer_member_id = :m2 "
+                          "ORDER BY b.id DESC LIMIT :l",
+       soci::use(m), soci::use(m), soci::use(limit));
+  std::vector<BlockRow> out;
+  for (const auto& r : rows) {
+    BlockRow row;
+    auto& a = row.agreement;
+    a.id = rowInt64(r, 0);
+    a.product = r.get<std::string>(1);
+    a.seller_member_id = rowInt64(r, 2);
+    a.buyer_member_id = rowInt64(r, 3);
+    a.price = Fen(rowInt64(r, 4));
+    a.quantity = rowInt64(r, 5);
+    a.state = r.get<std::string>(6);
+    a.trading_day = r.get<std::string>(7);
+    row.product_id = rowInt64(r, 8);
+    if (r.get_indicator(9) != soci::i_null) row.trade_id = rowInt64(r, 9);
+    row.idempotency_key = r.get<std::string>(10);
+    out.push_back(std::move(row));
+  }
+  // Trades are read after the rowset is done: one statement at a time on a session.
+  for (auto& row : out)
+    if (row.trade_id) row.agreement.trade = tradeById(sql, *row.trade_id);
+  return out;
+}
+
 std::int64_t insertBlock(soci::session& sql, const BlockRow& row, std::int64_t now_ms) {
   const auto& a = row.agreement;
   long long id = 0, p = row.product_id, s = a.seller_member_id, b = a.buyer_member_id,

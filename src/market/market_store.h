@@ -92,6 +92,8 @@ struct BlockRow {
 };
 std::optional<BlockRow> findBlock(soci::session& sql, std::int64_t id);
 std::optional<BlockRow> findBlockByKey(soci::session& sql, const std::string& key);
+//! The member's agreements as seller or buyer, newest first (at most kListMaxLimit).
+std::vector<BlockRow> blocksOfMember(soci::session& sql, std::int64_t member_id);
 std::int64_t insertBlock(soci::session& sql, const BlockRow& row, std::int64_t now_ms);
 void updateBlock(soci::session& sql, std::int64_t id, const std::string& state,
                  std::optional<std::int64_t> trade_id, std::int64_t now_ms);
