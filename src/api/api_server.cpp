@@ -13,6 +13,7 @@
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
+#include "market/market_service.h"
 #include "methodology/methodology_service.h"
 #include "region/region_service.h"
 #include "registry/registry_service.h"
@@ -35,6 +36,7 @@ struct ApiServer::Services {
         benefits(db, clock, accounts, partner_webhook, std::chrono::seconds(5)),
         provenance(db, clock, methodologies, certify),
         analytics(db),
+        market(db, clock, options.market),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -50,6 +52,7 @@ struct ApiServer::Services {
   incentive::BenefitService benefits;
   certify::ProvenanceService provenance;
   analytics::AnalyticsService analytics;
+  market::MarketService market;
   StaticFiles static_files;
 };
 
@@ -67,6 +70,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addIncentiveRoutes(*router_, services_->merchants, services_->benefits);
   addProvenanceRoutes(*router_, services_->provenance, db, options.audit_public_key);
   addStatsRoutes(*router_, services_->analytics);
+  addMarketRoutes(*router_, services_->market);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

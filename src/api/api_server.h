@@ -11,6 +11,7 @@
 #include "auth/auth_service.h"
 #include "certify/certify_service.h"
 #include "core/clock.h"
+#include "market/market_service.h"
 
 namespace tph::store {
 class Database;
@@ -29,6 +30,7 @@ struct ApiServerOptions {
   auth::AuthOptions auth;
   certify::CertifyOptions certify;
   std::string audit_public_key;  //!< hex; served at /api/v1/audit/public-key, empty when none
+  market::MarketOptions market;
 };
 
 inline constexpr const char* kVersion = "0.1.0";

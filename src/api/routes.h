@@ -39,6 +39,8 @@ class BenefitService;
 }  // namespace tph::incentive
 namespace tph::analytics {
 class AnalyticsService;
+namespace tph::market {
+class MarketService;
 }
 namespace tph {
 class Clock;
@@ -64,5 +66,6 @@ void addIncentiveRoutes(Router& router, incentive::MerchantService& merchants,
 void addProvenanceRoutes(Router& router, certify::ProvenanceService& provenance,
                          store::Database& db, const std::string& audit_public_key);
 void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics);
+void addMarketRoutes(Router& router, market::MarketService& market);
 
 }  // namespace tph::api

@@ -131,3 +131,10 @@ using Status = Result<void>;
     auto tph_try_result_ = (expr);                             \
     if (!tph_try_result_.ok()) return tph_try_result_.error(); \
   } while (0)
+
+//! Evaluates a Result-returning expression: its error returns from the function, its value is
+//! bound to `name`.
+#define TPH_TRY_ASSIGN(name, expr)                         \
+  auto name##_result_ = (expr);                            \
+  if (!name##_result_.ok()) return name##_result_.error(); \
+  auto name = std::move(name##_result_).value()

@@ -124,6 +124,73 @@ json rangesJson(const std::vector<SerialRange>& ranges) {
   return out;
 }
 
+//! Moves held units of one account (lowest serials first) and records the operation: the part of
+//! a transfer, retirement or cancellation after the caller's permission and request checks.
+Result<Operation> moveBlocks(soci::session& sql, const Clock& clock, const std::string& actor,
+                             const char* kind, const std::string& key, const std::string& digest,
+                             const detail::AccountRow& source,
+                             const std::optional<detail::AccountRow>& target, std::int64_t units,
+                             std::optional<std::int64_t> batch_no, const UnitFilter* filter,
+                             const std::string& reason, const std::string& beneficiary,
+                             const std::string& note) {
+  std::int64_t now = toEpochMs(clock.now());
+  detail::OperationRow row{
+      kind,  source.id, target ? std::optional<std::int64_t>(target->id) : std::nullopt,
+      units, reason,    beneficiary,
+      note,  digest,    actor,
+      key};
+  std::int64_t destination = target ? target->id : source.id;
+  std::string status = std::string(kind) == "transfer" ? "held"
+                       : std::string(kind) == "retire" ? "retired"
+                                                       : "cancelled";
+  std::int64_t remaining = units, available = 0;
+  auto blocks = detail::heldBlocksForUpdate(sql, source.id, batch_no, filter);
+  for (const auto& b : blocks) available += b.last - b.first + 1;
+  if (available < remaining) {
+    return Error::conflict(source.account_no + " holds " + std::to_string(available) +
+                               " units that can move, not " + std::to_string(remaining),
+                           "units");
+  }
+  auto op_id = detail::insertOperation(sql, row, now);
+  for (const auto& b : blocks) {
+    if (remaining == 0) break;
+    std::int64_t size = b.last - b.first + 1, take = std::min(size, remaining);
+    if (take == size) {
+      detail::reassignBlock(sql, b, source.id, destination, status, op_id);
+    } else {
+      detail::splitBlock(sql, b, source.id, take, destination, status, op_id);
+    }
+    detail::insertOperationRange(sql, op_id, b.batch_id, b.first, b.first + take - 1);
+    remaining -= take;
+  }
+  if (remaining != 0) throw std::logic_error("units left unmoved after counting them");
+  auto op = detail::loadOperation(sql, op_id);
+  json payload = {{"operation", op_id},
+                  {"units", units},
+                  {"serials", rangesJson(op.ranges)},
+                  {"idempotency_key", key}};
+  std::string subject = "registry_account:" + source.account_no;
+  if (std::string(kind) == "transfer") {
+    payload["to"] = target->account_no;
+    payload["note"] = note;
+    audit::appendAuditEvent(sql, clock, {actor, "registry.transfer.out", subject, payload});
+    payload.erase("to");
+    payload["from"] = source.account_no;
+    audit::appendAuditEvent(
+        sql, clock,
+        {actor, "registry.transfer.in", "registry_account:" + target->account_no, payload});
+  } else if (std::string(kind) == "retire") {
+    payload["reason"] = reason;
+    payload["beneficiary"] = beneficiary;
+    payload["note"] = note;
+    audit::appendAuditEvent(sql, clock, {actor, "registry.retire", subject, payload});
+  } else {
+    payload["reason"] = reason;
+    audit::appendAuditEvent(sql, clock, {actor, "registry.cancel", subject, payload});
+  }
+  return op;
+}
+
 }  // namespace
 
 const char* toString(AccountKind kind) {
@@ -225,6 +292,63 @@ Issuance issueUnits(soci::session& sql, const Clock& clock, const IssueUnitsRequ
             request.units.value());
   }
   return issued;
+}
+
+Units heldUnits(soci::session& sql, std::int64_t account_id, const UnitFilter& filter,
+                std::optional<std::int64_t> batch_no) {
+  std::int64_t units = 0;
+  for (const auto& b : detail::heldBlocksForUpdate(sql, account_id, batch_no, &filter))
+    units += b.last - b.first + 1;
+  return Units(units);
+}
+
+std::optional<std::int64_t> findAccountId(soci::session& sql, const std::string& account_no) {
+  auto row = detail::findAccountByNo(sql, account_no);
+  if (!row) return std::nullopt;
+  return row->id;
+}
+
+Result<Operation> moveUnits(soci::session& sql, const Clock& clock,
+                            const MoveUnitsRequest& request) {
+  bool transfer = request.kind == "transfer";
+  if (!transfer && request.kind != "retire")
+    throw std::logic_error("moveUnits moves by transfer or retirement, not " + request.kind);
+  if (request.units.value() < 1 || request.units.value() > kOperationMaxUnits)
+    return Error::invalid("units", "units must be 1-" + std::to_string(kOperationMaxUnits));
+  auto source = detail::findAccountById(sql, request.from_account_id);
+  if (!source) throw std::logic_error("moveUnits from an unknown account");
+  std::optional<detail::AccountRow> target;
+  if (transfer) {
+    target = detail::findAccountById(sql, request.to_account_id);
+    if (!target || target->id == source->id || target->kind == "buffer")
+      throw std::logic_error("moveUnits to an account that cannot receive");
+  }
+  json described = {{"kind", request.kind},
+                    {"from", source->account_no},
+                    {"to", target ? json(target->account_no) : json(nullptr)},
+                    {"units", request.units.value()},
+                    {"batch", request.batch_no ? json(*request.batch_no) : json(nullptr)},
+                    {"methodology", request.filter.methodology},
+                    {"region", request.filter.region},
+                    {"vintage", {request.filter.vintage_from, request.filter.vintage_to}},
+                    {"reason", request.reason},
+                    {"beneficiary", request.beneficiary},
+                    {"note", request.note}};
+  std::string digest = sha256Hex(canonicalJson(described));
+  if (auto existing = detail::findOperation(sql, request.idempotency_key)) {
+    if (existing->digest != digest) {
+      return Error::conflict(
+          "idempotency key " + request.idempotency_key + " was used for a different request",
+          "idempotency_key");
+    }
+    auto op = detail::loadOperation(sql, existing->id);
+    op.duplicate = true;
+    return op;
+  }
+  return moveBlocks(sql, clock, request.actor, transfer ? "transfer" : "retire",
+                    request.idempotency_key, digest, *source, target, request.units.value(),
+                    request.batch_no, &request.filter, request.reason, request.beneficiary,
+                    request.note);
 }
 
 // --------------------------------------------------------------------------------- accounts
@@ -394,70 +518,8 @@ Result<Operation> RegistryService::move(const Principal& caller, Movement moveme
       if (target->kind == "buffer")
         return Error::invalid("to", "the buffer pool receives units only at issuance");
     }
-    std::int64_t now = toEpochMs(clock_.now());
-    detail::OperationRow row{kind,
-                             source->id,
-                             target ? std::optional<std::int64_t>(target->id) : std::nullopt,
-                             from.units.value(),
-                             reason,
-                             beneficiary,
-                             note,
-                             digest,
-                             caller.auditActor(),
-                             key};
-    auto op_id = detail::insertOperation(sql, row, now);
-    std::int64_t destination = target ? target->id : source->id;
-    std::string status = movement == Movement::kTransfer ? "held"
-                         : movement == Movement::kRetire ? "retired"
-                                                         : "cancelled";
-    std::int64_t remaining = from.units.value(), available = 0;
-    auto blocks = detail::heldBlocksForUpdate(sql, source->id, from.batch_no);
-    for (const auto& b : blocks) available += b.last - b.first + 1;
-    if (available < remaining) {
-      return Error::conflict(from.account_no + " holds " + std::to_string(available) +
-                                 " units that can move, not " + std::to_string(remaining),
-                             "units");
-    }
-    for (const auto& b : blocks) {
-      if (remaining == 0) break;
-      std::int64_t size = b.last - b.first + 1, take = std::min(size, remaining);
-      if (take == size) {
-        detail::reassignBlock(sql, b, source->id, destination, status, op_id);
-      } else {
-        detail::splitBlock(sql, b, source->id, take, destination, status, op_id);
-      }
-      detail::insertOperationRange(sql, op_id, b.batch_id, b.first, b.first + take - 1);
-      remaining -= take;
-    }
-    if (remaining != 0) throw std::logic_error("units left unmoved after counting them");
-    auto op = detail::loadOperation(sql, op_id);
-    json payload = {{"operation", op_id},
-                    {"units", from.units.value()},
-                    {"serials", rangesJson(op.ranges)},
-                    {"idempotency_key", key}};
-    std::string subject = "registry_account:" + source->account_no;
-    if (movement == Movement::kTransfer) {
-      payload["to"] = target->account_no;
-      payload["note"] = note;
-      audit::appendAuditEvent(sql, clock_,
-                              {caller.auditActor(), "registry.transfer.out", subject, payload});
-      payload.erase("to");
-      payload["from"] = source->account_no;
-      audit::appendAuditEvent(sql, clock_,
-                              {caller.auditActor(), "registry.transfer.in",
-                               "registry_account:" + target->account_no, payload});
-    } else if (movement == Movement::kRetire) {
-      payload["reason"] = reason;
-      payload["beneficiary"] = beneficiary;
-      payload["note"] = note;
-      audit::appendAuditEvent(sql, clock_,
-                              {caller.auditActor(), "registry.retire", subject, payload});
-    } else {
-      payload["reason"] = reason;
-      audit::appendAuditEvent(sql, clock_,
-                              {caller.auditActor(), "registry.cancel", subject, payload});
-    }
-    return op;
+    return moveBlocks(sql, clock_, caller.auditActor(), kind, key, digest, *source, target,
+                      from.units.value(), from.batch_no, nullptr, reason, beneficiary, note);
   };
   try {
     return db_.transaction(run);

@@ -179,18 +179,24 @@ Balances balances(soci::session& sql, std::int64_t account_id) {
 }
 
 std::vector<BlockRow> heldBlocksForUpdate(soci::session& sql, std::int64_t account_id,
-                                          std::optional<std::int64_t> batch_id) {
+                                          std::optional<std::int64_t> batch_id,
+                                          const UnitFilter* filter) {
   long long a = account_id, b = batch_id.value_or(0);
   std::string query =
-      "SELECT id, batch_id, first_unit, last_unit FROM serial_blocks "
-      "WHERE account_id = :a AND status = 'held'";
-  if (batch_id) query += " AND batch_id = :b";
-  query += " ORDER BY batch_id, first_unit";
-  if (isPostgres(sql)) query += " FOR UPDATE";
+      "SELECT b.id, b.batch_id, b.first_unit, b.last_unit, i.methodology_id, i.region_code, "
+      "i.vintage_year FROM serial_blocks b JOIN registry_issuances i ON i.batch_id = b.batch_id "
+      "WHERE b.account_id = :a AND b.status = 'held'";
+  if (batch_id) query += " AND b.batch_id = :b";
+  query += " ORDER BY b.batch_id, b.first_unit";
+  if (isPostgres(sql)) query += " FOR UPDATE OF b";
   std::vector<BlockRow> out;
   auto collect = [&](soci::rowset<soci::row>& rows) {
-    for (const auto& row : rows)
+    for (const auto& row : rows) {
+      if (filter && !filter->matches(row.get<std::string>(4), row.get<std::string>(5),
+                                     static_cast<int>(rowInt64(row, 6))))
+        continue;
       out.push_back({rowInt64(row, 0), rowInt64(row, 1), rowInt64(row, 2), rowInt64(row, 3)});
+    }
   };
   if (batch_id) {
     soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(a), soci::use(b));

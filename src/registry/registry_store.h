@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "registry/registry_ledger.h"
 #include "registry/registry_service.h"
 
 namespace tph::registry::detail {
@@ -51,7 +52,8 @@ struct BlockRow {
 };
 //! The account's held blocks in serial order, locked against concurrent movers on PostgreSQL.
 std::vector<BlockRow> heldBlocksForUpdate(soci::session& sql, std::int64_t account_id,
-                                          std::optional<std::int64_t> batch_id);
+                                          std::optional<std::int64_t> batch_id,
+                                          const UnitFilter* filter = nullptr);
 //! Gives a whole block to an account with a status. Throws if the block changed under us.
 void reassignBlock(soci::session& sql, const BlockRow& block, std::int64_t from_account,
                    std::int64_t to_account, const std::string& status, std::int64_t operation_id);
