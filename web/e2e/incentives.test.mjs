@@ -109,6 +109,10 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   await dialog.locator('input[name=stock]').fill('5')
   await dialog.locator('input[name=per_user_limit]').fill('2')
   await dialog.locator('input[name=image_url]').fill('http://example.com/cup.png')
+  // The validity window starts now and runs 30 days by default, shown in the pickers.
+  assert.match(await dialog.locator('input[name=valid_from]').inputValue(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+  assert.match(await dialog.locator('input[name=valid_until]').inputValue(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+  await screenshot(mp, 'merchant-offer-form-desktop')
   await dialog.getByTestId('save-offer').click()
   await fieldError(dialog, 'image_url').getByText('https:// URL or a path on this site').waitFor()
   await dialog.locator('input[name=image_url]').fill('/icons/icon.svg')
@@ -162,6 +166,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   const editDialog = mp.locator('.el-dialog').filter({ has: mp.locator('input[name=title_zh]') })
   await editDialog.locator('input[name=title_zh]').waitFor()
   assert.equal(await editDialog.locator('input[name=title_zh]').inputValue(), '自带杯咖啡立减 5 元')
+  assert.notEqual(await editDialog.locator('input[name=valid_until]').inputValue(), '')
   await editDialog.locator('input[name=stock]').fill('0')
   await editDialog.getByTestId('save-offer').click()
   await fieldError(editDialog, 'stock').getByText(/cannot fall below/).waitFor()
