@@ -39,6 +39,7 @@ class BenefitService;
 }  // namespace tph::incentive
 namespace tph::analytics {
 class AnalyticsService;
+}
 namespace tph::market {
 class MarketService;
 }
