@@ -9,6 +9,7 @@
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
 #include "methodology/methodology_service.h"
+#include "pilot/pilot_service.h"
 #include "region/region_service.h"
 #include "registry/registry_service.h"
 #include "store/database.h"
@@ -26,6 +27,7 @@ struct ApiServer::Services {
         bindings(db, clock, ingest),
         registry(db, clock),
         certify(db, clock, auth, methodologies, options.certify),
+        pilots(db, clock),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -36,6 +38,7 @@ struct ApiServer::Services {
   ingest::BindingService bindings;
   registry::RegistryService registry;
   certify::CertifyService certify;
+  pilot::PilotService pilots;
   StaticFiles static_files;
 };
 
@@ -50,6 +53,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addAccountRoutes(*router_, services_->accounts, services_->ingest, clock);
   addCertifyRoutes(*router_, services_->certify);
   addRegistryRoutes(*router_, services_->registry);
+  addPilotRoutes(*router_, services_->pilots);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

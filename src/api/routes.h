@@ -32,6 +32,9 @@ class CertifyService;
 namespace tph::registry {
 class RegistryService;
 }
+namespace tph::pilot {
+class PilotService;
+}
 namespace tph {
 class Clock;
 }
@@ -50,5 +53,6 @@ void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
                       ingest::IngestService& ingest, const Clock& clock);
 void addCertifyRoutes(Router& router, certify::CertifyService& certify);
 void addRegistryRoutes(Router& router, registry::RegistryService& registry);
+void addPilotRoutes(Router& router, pilot::PilotService& pilots);
 
 }  // namespace tph::api
