@@ -8,6 +8,7 @@
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
+#include "link/link_hub.h"
 #include "methodology/methodology_service.h"
 #include "pilot/pilot_service.h"
 #include "region/region_service.h"
@@ -28,6 +29,8 @@ struct ApiServer::Services {
         registry(db, clock),
         certify(db, clock, auth, methodologies, options.certify),
         pilots(db, clock),
+        link_hub(options.link_key ? std::make_unique<link::LinkHub>(db, clock, *options.link_key)
+                                  : nullptr),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -39,6 +42,7 @@ struct ApiServer::Services {
   registry::RegistryService registry;
   certify::CertifyService certify;
   pilot::PilotService pilots;
+  std::unique_ptr<link::LinkHub> link_hub;  //!< null on a node without a link key
   StaticFiles static_files;
 };
 
@@ -54,6 +58,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addCertifyRoutes(*router_, services_->certify);
   addRegistryRoutes(*router_, services_->registry);
   addPilotRoutes(*router_, services_->pilots);
+  addLinkRoutes(*router_, services_->link_hub.get());
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

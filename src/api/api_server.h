@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/http_server.h"
 #include "auth/auth_service.h"
 #include "certify/certify_service.h"
 #include "core/clock.h"
+#include "link/link_signing.h"
 
 namespace tph::store {
 class Database;
@@ -28,6 +30,7 @@ struct ApiServerOptions {
   std::filesystem::path web_root;  //!< web/dist; empty or missing serves no static files
   auth::AuthOptions auth;
   certify::CertifyOptions certify;
+  std::optional<link::LinkKeyPair> link_key;  //!< signs link replies; none disables the hub
 };
 
 inline constexpr const char* kVersion = "0.1.0";

@@ -35,6 +35,9 @@ class RegistryService;
 namespace tph::pilot {
 class PilotService;
 }
+namespace tph::link {
+class LinkHub;
+}
 namespace tph {
 class Clock;
 }
@@ -54,5 +57,7 @@ void addAccountRoutes(Router& router, account::CarbonAccountService& accounts,
 void addCertifyRoutes(Router& router, certify::CertifyService& certify);
 void addRegistryRoutes(Router& router, registry::RegistryService& registry);
 void addPilotRoutes(Router& router, pilot::PilotService& pilots);
+//! `hub` is null on a node without a link key: the link routes then answer 503.
+void addLinkRoutes(Router& router, link::LinkHub* hub);
 
 }  // namespace tph::api

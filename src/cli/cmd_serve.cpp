@@ -11,7 +11,8 @@ namespace {
 
 struct ServeOptions {
   CommonOptions common;
-  std::optional<std::string> listen, workers, web_root, session_ttl, body_limit, data_dir;
+  std::optional<std::string> listen, workers, web_root, session_ttl, body_limit, data_dir,
+      link_key_file;
 };
 
 int runServe(const ServeOptions& options) {
@@ -45,6 +46,12 @@ int runServe(const ServeOptions& options) {
   server_options.http.body_limit_bytes = static_cast<std::size_t>(*body_limit);
   server_options.web_root = config->get(kWebRootSetting, options.web_root);
   server_options.auth.session_ttl = std::chrono::minutes(*ttl);
+  if (auto key_file = config->get(kLinkKeyFileSetting, options.link_key_file); !key_file.empty()) {
+    auto key = link::loadOrCreateKeyFile(key_file);
+    if (!key) return fail(key.error());
+    server_options.link_key = *key;
+    spdlog::info("link key {}: public key {}", key_file, key->public_key_hex);
+  }
   api::ApiServer server(**db, clock, server_options);
   std::uint16_t port = 0;
   try {
@@ -75,6 +82,9 @@ void addServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--session-ttl-minutes", options->session_ttl, "sign-in lifetime (default 720)");
   cmd->add_option("--body-limit-bytes", options->body_limit,
                   "largest request body (default 64 MiB)");
+  cmd->add_option("--link-key-file", options->link_key_file,
+                  "Ed25519 key signing this node's link replies; created if missing "
+                  "(also TPH_LINK_KEY_FILE; none disables the link routes)");
   cmd->callback([options, &exit_code] { exit_code = runServe(*options); });
 }
 

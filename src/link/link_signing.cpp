@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "core/canonical_json.h"
 #include "core/crypto.h"
 
@@ -68,6 +71,30 @@ bool verifyMessage(const nlohmann::json& message, const std::string& public_key_
   ensureSodium();
   std::string input = signingInput(message);
   return crypto_sign_verify_detached(bytes(*sig), bytes(input), input.size(), bytes(*pk)) == 0;
+}
+
+}  // namespace tph::link
+
+namespace tph::link {
+
+Result<LinkKeyPair> loadOrCreateKeyFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    auto key = generateKeyPair();
+    std::ofstream out(path, std::ios::trunc);
+    if (!out) return Error::invalid("link_key_file", "cannot create " + path);
+    out << key.secret_key_hex << "\n";
+    out.close();
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+    return key;
+  }
+  std::ifstream in(path);
+  std::string secret;
+  if (!(in >> secret)) return Error::invalid("link_key_file", "cannot read " + path);
+  auto key = keyPairFromSecret(secret);
+  if (!key) return Error::invalid("link_key_file", path + " holds no Ed25519 secret key in hex");
+  return *key;
 }
 
 }  // namespace tph::link

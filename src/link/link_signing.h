@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "core/result.h"
+
 namespace tph::link {
 
 struct LinkKeyPair {
@@ -22,5 +24,13 @@ bool isPublicKeyHex(const std::string& text);
 nlohmann::json signMessage(nlohmann::json message, const LinkKeyPair& key);
 //! True when `message` carries a valid signature of `public_key_hex` over the rest of it.
 bool verifyMessage(const nlohmann::json& message, const std::string& public_key_hex);
+
+}  // namespace tph::link
+
+namespace tph::link {
+
+//! Reads a node's key pair from `path` (the secret key in hex), creating the file with a new key
+//! (mode 0600) when it does not exist. Errors name "link_key_file".
+Result<LinkKeyPair> loadOrCreateKeyFile(const std::string& path);
 
 }  // namespace tph::link
