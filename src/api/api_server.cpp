@@ -1,20 +1,22 @@
 #include "api/api_server.h"
 
 #include "account/carbon_accounts.h"
-#include "api/http_partner_webhook.h"
 #include "analytics/analytics_service.h"
+#include "api/http_partner_webhook.h"
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/static_files.h"
 #include "certify/certify_service.h"
+#include "certify/provenance_service.h"
 #include "incentive/benefit_service.h"
 #include "incentive/merchant_service.h"
-#include "certify/provenance_service.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
+#include "link/link_hub.h"
 #include "market/market_service.h"
 #include "methodology/methodology_service.h"
+#include "pilot/pilot_service.h"
 #include "region/region_service.h"
 #include "registry/registry_service.h"
 #include "store/database.h"
@@ -37,6 +39,9 @@ struct ApiServer::Services {
         provenance(db, clock, methodologies, certify),
         analytics(db),
         market(db, clock, options.market),
+        pilots(db, clock),
+        link_hub(options.link_key ? std::make_unique<link::LinkHub>(db, clock, *options.link_key)
+                                  : nullptr),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -53,6 +58,8 @@ struct ApiServer::Services {
   certify::ProvenanceService provenance;
   analytics::AnalyticsService analytics;
   market::MarketService market;
+  pilot::PilotService pilots;
+  std::unique_ptr<link::LinkHub> link_hub;  //!< null on a node without a link key
   StaticFiles static_files;
 };
 
@@ -71,6 +78,8 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addProvenanceRoutes(*router_, services_->provenance, db, options.audit_public_key);
   addStatsRoutes(*router_, services_->analytics);
   addMarketRoutes(*router_, services_->market);
+  addPilotRoutes(*router_, services_->pilots);
+  addLinkRoutes(*router_, services_->link_hub.get());
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

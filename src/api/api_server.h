@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/http_server.h"
 #include "auth/auth_service.h"
 #include "certify/certify_service.h"
 #include "core/clock.h"
+#include "link/link_signing.h"
 #include "market/market_service.h"
 
 namespace tph::store {
@@ -31,6 +33,7 @@ struct ApiServerOptions {
   certify::CertifyOptions certify;
   std::string audit_public_key;  //!< hex; served at /api/v1/audit/public-key, empty when none
   market::MarketOptions market;
+  std::optional<link::LinkKeyPair> link_key;  //!< signs link replies; none disables the hub
 };
 
 inline constexpr const char* kVersion = "0.1.0";

@@ -43,6 +43,12 @@ class AnalyticsService;
 namespace tph::market {
 class MarketService;
 }
+namespace tph::pilot {
+class PilotService;
+}
+namespace tph::link {
+class LinkHub;
+}
 namespace tph {
 class Clock;
 }
@@ -68,5 +74,8 @@ void addProvenanceRoutes(Router& router, certify::ProvenanceService& provenance,
                          store::Database& db, const std::string& audit_public_key);
 void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics);
 void addMarketRoutes(Router& router, market::MarketService& market);
+void addPilotRoutes(Router& router, pilot::PilotService& pilots);
+//! `hub` is null on a node without a link key: the link routes then answer 503.
+void addLinkRoutes(Router& router, link::LinkHub* hub);
 
 }  // namespace tph::api

@@ -13,7 +13,7 @@ namespace {
 struct ServeOptions {
   CommonOptions common;
   std::optional<std::string> listen, workers, web_root, session_ttl, body_limit, data_dir,
-      audit_key;
+      audit_key, link_key_file;
 };
 
 int runServe(const ServeOptions& options) {
@@ -53,6 +53,12 @@ int runServe(const ServeOptions& options) {
   server_options.http.body_limit_bytes = static_cast<std::size_t>(*body_limit);
   server_options.web_root = config->get(kWebRootSetting, options.web_root);
   server_options.auth.session_ttl = std::chrono::minutes(*ttl);
+  if (auto key_file = config->get(kLinkKeyFileSetting, options.link_key_file); !key_file.empty()) {
+    auto key = link::loadOrCreateKeyFile(key_file);
+    if (!key) return fail(key.error());
+    server_options.link_key = *key;
+    spdlog::info("link key {}: public key {}", key_file, key->public_key_hex);
+  }
   api::ApiServer server(**db, clock, server_options);
   std::uint16_t port = 0;
   try {
@@ -86,6 +92,9 @@ void addServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--audit-key", options->audit_key,
                   "Ed25519 key file for the daily signed audit heads, created when missing "
                   "(default var/audit_ed25519.key)");
+  cmd->add_option("--link-key-file", options->link_key_file,
+                  "Ed25519 key signing this node's link replies; created if missing "
+                  "(also TPH_LINK_KEY_FILE; none disables the link routes)");
   cmd->callback([options, &exit_code] { exit_code = runServe(*options); });
 }
 

@@ -22,6 +22,7 @@ inline constexpr Setting kDbSetting{"db", "TPH_DATABASE_URL", "sqlite:var/tanpuh
 inline constexpr Setting kListenSetting{"listen", "TPH_LISTEN", "127.0.0.1:8080"};
 inline constexpr Setting kWorkersSetting{"workers", "TPH_WORKERS", "0"};
 inline constexpr Setting kWebRootSetting{"web_root", "TPH_WEB_ROOT", "web/dist"};
+inline constexpr Setting kLinkKeyFileSetting{"link_key_file", "TPH_LINK_KEY_FILE", ""};
 inline constexpr Setting kDataDirSetting{"data_dir", "TPH_DATA_DIR", "data"};
 inline constexpr Setting kSessionTtlSetting{"session_ttl_minutes", "TPH_SESSION_TTL_MINUTES",
                                             "720"};

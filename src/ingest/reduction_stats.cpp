@@ -1,0 +1,109 @@
+#include "ingest/reduction_stats.h"
+
+#include <map>
+#include <tuple>
+
+#include "core/crypto.h"
+#include "core/region_code.h"
+#include "store/database.h"
+
+namespace tph::ingest {
+
+namespace {
+
+// A LIKE pattern matching a region code and its descendants: "44%", "4403%", "440305".
+std::string regionPattern(const std::string& code) {
+  switch (regionLevel(code)) {
+    case RegionLevel::kProvince:
+      return code.substr(0, 2) + "%";
+    case RegionLevel::kCity:
+      return code.substr(0, 4) + "%";
+    case RegionLevel::kCounty:
+      return code;
+  }
+  return code;
+}
+
+}  // namespace
+
+std::vector<DailyReductionAggregate> ReductionStats::daily(const std::string& region_code,
+                                                           const std::string& day) {
+  return db_.read([&](soci::session& sql) {
+    std::string pattern = regionPattern(region_code);
+    using Key = std::tuple<std::string, std::string, int>;
+    std::map<Key, DailyReductionAggregate> groups;
+    std::map<Key, std::string> digest_input;
+    std::map<Key, std::map<std::int64_t, bool>> subjects;
+    std::string region, methodology;
+    int version = 0;
+    long long record_id = 0, account_id = 0, grams = 0;
+    soci::statement st =
+        (sql.prepare << "SELECT region_code, methodology_id, methodology_version, record_id, "
+                        "account_id, grams FROM reductions WHERE day = :d AND region_code LIKE :p "
+                        "ORDER BY record_id",
+         soci::use(day), soci::use(pattern), soci::into(region), soci::into(methodology),
+         soci::into(version), soci::into(record_id), soci::into(account_id), soci::into(grams));
+    st.execute();
+    while (st.fetch()) {
+      Key key{region, methodology, version};
+      auto& g = groups[key];
+      if (g.records == 0) {
+        g.day = day;
+        g.region_code = region;
+        g.methodology_id = methodology;
+        g.methodology_version = version;
+      }
+      ++g.records;
+      g.grams += Grams(grams);
+      subjects[key][account_id] = true;
+      digest_input[key] += std::to_string(record_id) + ":" + std::to_string(grams) + "\n";
+    }
+    std::vector<DailyReductionAggregate> out;
+    for (auto& [key, g] : groups) {
+      g.subjects = static_cast<std::int64_t>(subjects[key].size());
+      g.records_digest = sha256Hex(digest_input[key]);
+      out.push_back(std::move(g));
+    }
+    return out;
+  });
+}
+
+std::vector<std::string> ReductionStats::activeDays(const std::string& region_code,
+                                                    const std::string& from_day,
+                                                    const std::string& until_day) {
+  return db_.read([&](soci::session& sql) {
+    std::string pattern = regionPattern(region_code);
+    std::vector<std::string> days;
+    std::string day;
+    soci::statement st =
+        (sql.prepare << "SELECT DISTINCT day FROM reductions WHERE day >= :f "
+                        "AND day <= :u AND region_code LIKE :p ORDER BY day",
+         soci::use(from_day), soci::use(until_day), soci::use(pattern), soci::into(day));
+    st.execute();
+    while (st.fetch()) days.push_back(day);
+    return days;
+  });
+}
+
+RegionReductionTotals ReductionStats::totals(const std::string& region_code,
+                                             const std::string& from_day,
+                                             const std::string& until_day) {
+  return db_.read([&](soci::session& sql) {
+    std::string pattern = regionPattern(region_code);
+    RegionReductionTotals t;
+    long long records = 0, participants = 0, grams = 0, methodologies = 0;
+    soci::indicator grams_ind;
+    sql << "SELECT COUNT(*), COUNT(DISTINCT account_id), SUM(grams), "
+           "COUNT(DISTINCT methodology_id) FROM reductions "
+           "WHERE day >= :f AND day <= :u AND region_code LIKE :p",
+        soci::use(from_day), soci::use(until_day), soci::use(pattern), soci::into(records),
+        soci::into(participants), soci::into(grams, grams_ind), soci::into(methodologies);
+    t.records = records;
+    t.participants = participants;
+    t.grams = Grams(grams_ind == soci::i_ok ? grams : 0);
+    t.methodologies = methodologies;
+    return t;
+  });
+}
+
+}  // namespace tph::ingest

@@ -1,0 +1,59 @@
+#pragma once
+// A narrow, read-only view of credited reductions for modules that report on them (pilot
+// progress, the province–city link, assessment) without reading ingest's tables themselves.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/quantity.h"
+
+namespace tph::store {
+class Database;
+}
+
+namespace tph::ingest {
+
+//! What one methodology version credited in one region on one Shanghai day.
+struct DailyReductionAggregate {
+  std::string day;  //!< "2026-03-05", Asia/Shanghai
+  std::string region_code;
+  std::string methodology_id;
+  int methodology_version = 0;
+  std::int64_t records = 0;
+  std::int64_t subjects = 0;  //!< distinct carbon accounts
+  Grams grams;
+  //! SHA-256 hex over "record_id:grams\n" of each reduction in record id order, so a spot check
+  //! can ask for exactly the records behind the aggregate.
+  std::string records_digest;
+  bool operator==(const DailyReductionAggregate&) const = default;
+};
+
+//! Totals over a period for a region and everything below it.
+struct RegionReductionTotals {
+  std::int64_t records = 0;
+  std::int64_t participants = 0;  //!< distinct carbon accounts credited
+  Grams grams;
+  std::int64_t methodologies = 0;  //!< distinct methodologies that credited anything
+};
+
+//! Reads only; safe from many threads (each call leases its own session).
+class ReductionStats {
+ public:
+  explicit ReductionStats(store::Database& db) : db_(db) {}
+
+  //! Aggregates of `day` for `region_code` and its descendants, ordered by region, methodology,
+  //! version.
+  std::vector<DailyReductionAggregate> daily(const std::string& region_code,
+                                             const std::string& day);
+  //! Days (inclusive, "YYYY-MM-DD") on which anything was credited in the region, ascending.
+  std::vector<std::string> activeDays(const std::string& region_code, const std::string& from_day,
+                                      const std::string& until_day);
+  RegionReductionTotals totals(const std::string& region_code, const std::string& from_day,
+                               const std::string& until_day);
+
+ private:
+  store::Database& db_;
+};
+
+}  // namespace tph::ingest
