@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
 #include "api/api_server.h"
 #include "api/http_client.h"
 #include "audit/audit_log.h"
@@ -228,6 +232,109 @@ TEST_F(RegistryApiTest, FromABatchToARetiredSerialInThePublicExplorer) {
   out.clear();
   EXPECT_EQ(testing::runCli("registry check --db '" + t_.url() + "'", &out), 1) << out;
   EXPECT_NE(out.find("leaves units 1-4 in no block"), std::string::npos) << out;
+}
+
+TEST_F(RegistryApiTest, ProvenanceIsPublicAndAProofIsOnlyItsOwners) {
+  // Two residents: alice's person account holds the Nanshan planting, bob's nothing.
+  std::vector<std::int64_t> reductions = t_.db().read([](soci::session& sql) {
+    std::vector<std::int64_t> ids;
+    soci::rowset<soci::row> rows = (sql.prepare << "SELECT id FROM reductions ORDER BY id");
+    for (const auto& row : rows) ids.push_back(store::rowInt64(row, 0));
+    return ids;
+  });
+  ASSERT_EQ(reductions.size(), 2u);
+  for (const char* name : {"alice", "bob"}) {
+    auto u = server_->auth().createUserAsSystem(
+        "test", {name, kPassword, name, {{auth::Role::kResident, ""}}}, false);
+    ASSERT_TRUE(u.ok()) << u.error().message;
+    ids_[name] = u->id;
+    auto r = call("POST", "/api/v1/auth/login",
+                  json{{"username", name}, {"password", kPassword}}.dump());
+    tokens_[name] = json::parse(r.body).value("token", "");
+  }
+  std::string alices = std::to_string(reductions[0]);
+  t_.exec(
+      "UPDATE carbon_accounts SET kind = 'person' WHERE id = (SELECT account_id FROM "
+      "reductions WHERE id = " +
+      alices + ")");
+  t_.exec(
+      "INSERT INTO account_members (account_id, user_id, role, joined_at_ms) SELECT "
+      "account_id, " +
+      std::to_string(ids_["alice"]) +
+      ", 'owner', 0 FROM reductions WHERE "
+      "id = " +
+      alices);
+  std::string proof_path = "/api/v1/account/reductions/" + alices + "/proof";
+  // In no batch yet: the owner hears so, anyone else that there is no such reduction.
+  EXPECT_EQ(callJson("GET", proof_path, nullptr, "alice", 409)["error"]["field"], "id");
+  callJson("GET", proof_path, nullptr, "bob", 404);
+
+  auto batch = callJson("POST", "/api/v1/certify/batches",
+                        {{"methodology", "sink.tree_planting"},
+                         {"region", "440300"},
+                         {"vintage_from", "2026-03-01"},
+                         {"vintage_until", "2026-03-31"}},
+                        "sz_admin", 201);
+  std::string base = "/api/v1/certify/batches/" + std::to_string(batch["id"].get<std::int64_t>());
+  callJson("POST", base + "/verifier", {{"user_id", ids_["cqc"]}}, "gd_admin", 200);
+  clock_.set(*parseIso8601(batch["notice_until"].get<std::string>()));
+  callJson("POST", base + "/approval", {{"grams", 12'300'000}, {"note", "ok"}}, "cqc", 200);
+  auto issued = callJson("POST", base + "/issuance", json::object(), "gd_admin", 201);
+  std::string serial = issued["serials"][0];
+
+  // The serial's provenance is public, adds up, and has the fields docs/verifiability.md shows.
+  auto p = callJson("GET", "/api/v1/registry/serials/" + serial + "/provenance", nullptr, "", 200);
+  EXPECT_EQ(p["serial"], serial);
+  EXPECT_EQ(p["records"], 2);
+  EXPECT_EQ(p["merkle_leaves"], 2);
+  EXPECT_EQ(p["grams"], 12'300'000);
+  EXPECT_EQ(p["batch"]["units_issued"], 12);
+  EXPECT_EQ(p["history"][0]["kind"], "issue");
+  ASSERT_EQ(p["merkle_root"].get<std::string>().size(), 64u);
+  EXPECT_EQ(p.dump().find("subject_ref"), std::string::npos);
+  std::ifstream doc_in(TPH_SOURCE_DIR "/docs/verifiability.md");
+  std::stringstream doc;
+  doc << doc_in.rdbuf();
+  auto start = doc.str().find("```json example-provenance\n");
+  ASSERT_NE(start, std::string::npos);
+  start = doc.str().find('\n', start) + 1;
+  auto example = json::parse(doc.str().substr(start, doc.str().find("\n```", start) - start));
+  for (const auto& [key, value] : example.items())
+    EXPECT_TRUE(p.contains(key)) << "the documented field " << key << " is not served";
+  for (const auto& [key, value] : p.items())
+    EXPECT_TRUE(example.contains(key)) << "the served field " << key << " is not documented";
+  for (const auto& [key, value] : example["batch"].items()) EXPECT_TRUE(p["batch"].contains(key));
+  callJson("GET", "/api/v1/registry/serials/CN-GD-PHCER-nonsense/provenance", nullptr, "", 422);
+
+  // Alice's proof verifies under the public root, with the tool; bob's request for it is a 404.
+  callJson("GET", proof_path, nullptr, "", 401);
+  callJson("GET", proof_path, nullptr, "bob", 404);
+  callJson("GET", "/api/v1/account/reductions/" + std::to_string(reductions[1]) + "/proof", nullptr,
+           "alice", 404);
+  EXPECT_EQ(callJson("GET", "/api/v1/account/reductions/abc/proof", nullptr, "alice",
+                     404)["error"]["field"],
+            "id");
+  auto proof = callJson("GET", proof_path, nullptr, "alice", 200);
+  EXPECT_EQ(proof["leaf"]["id"], reductions[0]);
+  EXPECT_EQ(proof["leaf_count"], 2);
+  std::string file = ::testing::TempDir() + "tph-provenance-proof.json";
+  std::ofstream(file) << proof.dump();
+  std::string out;
+  EXPECT_EQ(testing::runCli(
+                "verify-proof --proof '" + file + "' --root " + p["merkle_root"].get<std::string>(),
+                &out),
+            0)
+      << out;
+  std::remove(file.c_str());
+
+  // Alice sees where it went; bob sees nothing of hers.
+  auto mine = callJson("GET", "/api/v1/account/provenance", nullptr, "alice", 200);
+  ASSERT_EQ(mine["reductions"].size(), 1u);
+  EXPECT_EQ(mine["reductions"][0]["status"], "issued");
+  EXPECT_EQ(mine["reductions"][0]["merkle_root"], p["merkle_root"]);
+  EXPECT_EQ(mine["reductions"][0]["serials"], issued["serials"]);
+  EXPECT_TRUE(
+      callJson("GET", "/api/v1/account/provenance", nullptr, "bob", 200)["reductions"].empty());
 }
 
 }  // namespace
