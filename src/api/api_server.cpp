@@ -7,6 +7,7 @@
 #include "api/static_files.h"
 #include "certify/certify_service.h"
 #include "incentive/benefit_service.h"
+#include "incentive/card_service.h"
 #include "incentive/merchant_service.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
@@ -31,6 +32,7 @@ struct ApiServer::Services {
         certify(db, clock, auth, methodologies, options.certify),
         merchants(db, clock, accounts),
         benefits(db, clock, accounts, partner_webhook, std::chrono::seconds(5)),
+        cards(db, clock, accounts),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -44,6 +46,7 @@ struct ApiServer::Services {
   incentive::MerchantService merchants;
   HttpPartnerWebhook partner_webhook;
   incentive::BenefitService benefits;
+  incentive::CardService cards;
   StaticFiles static_files;
 };
 
@@ -59,6 +62,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addCertifyRoutes(*router_, services_->certify);
   addRegistryRoutes(*router_, services_->registry);
   addIncentiveRoutes(*router_, services_->merchants, services_->benefits);
+  addCardRoutes(*router_, services_->cards);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

@@ -35,6 +35,7 @@ class RegistryService;
 namespace tph::incentive {
 class MerchantService;
 class BenefitService;
+class CardService;
 }  // namespace tph::incentive
 namespace tph {
 class Clock;
@@ -56,5 +57,6 @@ void addCertifyRoutes(Router& router, certify::CertifyService& certify);
 void addRegistryRoutes(Router& router, registry::RegistryService& registry);
 void addIncentiveRoutes(Router& router, incentive::MerchantService& merchants,
                         incentive::BenefitService& benefits);
+void addCardRoutes(Router& router, incentive::CardService& cards);
 
 }  // namespace tph::api

@@ -10,6 +10,7 @@
 #include "api/api_server.h"
 #include "api/http_client.h"
 #include "auth/auth_service.h"
+#include "incentive/card_service.h"
 #include "region/region_service.h"
 #include "store/database.h"
 #include "test_database.h"
@@ -251,6 +252,67 @@ TEST_F(IncentiveApiTest, VoucherExpiryOverHttpReturnsThePoints) {
   EXPECT_EQ(swept["points_returned"], 100);
   EXPECT_EQ(alicePoints(), 250);
   callJson("POST", m + "/vouchers/use", {{"code", voucher["code"]}}, "owner", 409);
+}
+
+TEST_F(IncentiveApiTest, CardConversionExportAndReconciliationOverHttp) {
+  json partner_body = {{"code", "icbc-gd"}, {"name", "工商银行"}, {"rate_points", 10}};
+  EXPECT_EQ(
+      callJson("POST", "/api/v1/card-partners", partner_body, "gd_admin", 422)["error"]["field"],
+      "rate_reward");
+  partner_body["rate_reward"] = 3;
+  callJson("POST", "/api/v1/card-partners", partner_body, "sz_admin", 403);
+  auto partner = callJson("POST", "/api/v1/card-partners", partner_body, "gd_admin", 201);
+  std::string secret = partner["export_secret"];
+  std::string p = "/api/v1/card-partners/" + std::to_string(partner["id"].get<std::int64_t>());
+  EXPECT_EQ(callJson("GET", "/api/v1/card-partners", nullptr, "", 200)["partners"][0].count(
+                "export_secret"),
+            0u);
+
+  auto card =
+      callJson("POST", "/api/v1/cards",
+               {{"partner_id", partner["id"]}, {"card_token", "tok_alice_0001"}}, "alice", 201);
+  std::string c = "/api/v1/cards/" + std::to_string(card["id"].get<std::int64_t>());
+  EXPECT_EQ(callJson("POST", c + "/conversions", {{"points", 100}}, "alice", 422)["error"]["field"],
+            "idempotency_key");
+  EXPECT_EQ(callJson("POST", c + "/conversions", {{"points", 15}, {"idempotency_key", "x"}},
+                     "alice", 422)["error"]["field"],
+            "points");
+  auto conversion = callJson("POST", c + "/conversions",
+                             {{"points", 100}, {"idempotency_key", "k1"}}, "alice", 201);
+  EXPECT_EQ(conversion["reward_points"], 30);
+  EXPECT_EQ(alicePoints(), 150);
+  EXPECT_EQ(
+      callJson("GET", "/api/v1/card-conversions", nullptr, "alice", 200)["conversions"].size(), 1u);
+
+  std::string day = conversion["day"];
+  EXPECT_EQ(callJson("GET", p + "/exports/" + day, nullptr, "gd_admin", 409)["error"]["field"],
+            "day");
+  clock_.advance(std::chrono::hours(24));
+  for (const char* name : {"gd_admin", "alice"}) login(name);
+  auto file = call("GET", p + "/exports/" + day, {}, "gd_admin");
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(file.header("x-tph-signature"), incentive::cardFileSignature(secret, file.body));
+  EXPECT_NE(file.body.find("tok_alice_0001,100,30,10:3,"), std::string::npos);
+
+  json confirmation = {
+      {"day", day},
+      {"lines",
+       {{{"conversion_id", conversion["id"]}, {"status", "rejected"}, {"reason", "card closed"}}}}};
+  std::string body = confirmation.dump();
+  HttpHeaders headers = {{"content-type", "application/json"},
+                         {"authorization", "Bearer " + tokens_["gd_admin"]}};
+  auto unsigned_upload = client_->send("POST", p + "/reconciliations/" + day, headers, body);
+  EXPECT_EQ(unsigned_upload.status, 422);
+  EXPECT_EQ(json::parse(unsigned_upload.body)["error"]["field"], "signature");
+  headers.emplace_back("x-tph-signature", incentive::cardFileSignature(secret, body));
+  auto upload = client_->send("POST", p + "/reconciliations/" + day, headers, body);
+  EXPECT_EQ(upload.status, 200) << upload.body;
+  EXPECT_EQ(json::parse(upload.body)["rejected"], 1);
+  EXPECT_EQ(alicePoints(), 250);
+  EXPECT_EQ(callJson("GET", p + "/reconciliations/" + day, nullptr, "gd_admin", 200)["rejected"],
+            1);
+  callJson("DELETE", c, nullptr, "alice", 200);
 }
 
 }  // namespace

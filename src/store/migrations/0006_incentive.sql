@@ -126,3 +126,78 @@ CREATE TABLE benefit_claims (
 );
 CREATE UNIQUE INDEX benefit_claims_request ON benefit_claims (user_id, request_key);
 CREATE INDEX benefit_claims_policy_user_month ON benefit_claims (policy_id, user_id, month);
+
+-- Carbon credit card partners: banks registered by the province. Residents convert points into
+-- the bank's card reward points at the published rate: rate_points points give rate_reward reward
+-- points. export_secret signs the daily export and the bank's confirmations.
+CREATE TABLE card_partners (
+  id {{id}},
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  rate_points BIGINT NOT NULL CHECK (rate_points > 0),
+  rate_reward BIGINT NOT NULL CHECK (rate_reward > 0),
+  export_secret TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'suspended')),
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  created_by TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL
+);
+
+-- A resident's card at a partner, by the tokenized reference the bank provides (never a card
+-- number). A token is linked to one resident at a time.
+CREATE TABLE card_links (
+  id {{id}},
+  partner_id BIGINT NOT NULL REFERENCES card_partners (id),
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  card_token TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'unlinked')),
+  created_at_ms BIGINT NOT NULL,
+  unlinked_at_ms BIGINT
+);
+CREATE UNIQUE INDEX card_links_active_token ON card_links (partner_id, card_token)
+  WHERE status = 'active';
+CREATE INDEX card_links_user ON card_links (user_id);
+
+-- A conversion: points moved resident -> card-partner:ID in entry_id at the rate of the moment.
+-- pending until the day's export, exported until the bank's confirmation reconciles it as
+-- confirmed (kept) or rejected (refund_entry_id gives the points back).
+CREATE TABLE card_conversions (
+  id {{id}},
+  link_id BIGINT NOT NULL REFERENCES card_links (id),
+  partner_id BIGINT NOT NULL REFERENCES card_partners (id),
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  points BIGINT NOT NULL CHECK (points > 0),
+  reward_points BIGINT NOT NULL CHECK (reward_points > 0),
+  rate_points BIGINT NOT NULL,
+  rate_reward BIGINT NOT NULL,
+  day TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'exported', 'confirmed', 'rejected')),
+  request_key TEXT NOT NULL,
+  entry_id BIGINT NOT NULL REFERENCES journal_entries (id),
+  refund_entry_id BIGINT REFERENCES journal_entries (id),
+  bank_reference TEXT NOT NULL DEFAULT '',
+  bank_reason TEXT NOT NULL DEFAULT '',
+  created_at_ms BIGINT NOT NULL,
+  reconciled_at_ms BIGINT,
+  UNIQUE (user_id, request_key)
+);
+CREATE INDEX card_conversions_partner_day ON card_conversions (partner_id, day);
+
+-- The signed daily export per partner, kept byte for byte so a second download is identical, and
+-- the outcome of the bank's confirmation file.
+CREATE TABLE card_exports (
+  partner_id BIGINT NOT NULL REFERENCES card_partners (id),
+  day TEXT NOT NULL,
+  body TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  conversions BIGINT NOT NULL,
+  points BIGINT NOT NULL,
+  reward_points BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  reconciled_at_ms BIGINT,
+  discrepancies TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (partner_id, day)
+);
