@@ -9,6 +9,7 @@
 #include "incentive/benefit_service.h"
 #include "incentive/card_service.h"
 #include "incentive/merchant_service.h"
+#include "incentive/ranking_service.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
@@ -33,6 +34,7 @@ struct ApiServer::Services {
         merchants(db, clock, accounts),
         benefits(db, clock, accounts, partner_webhook, std::chrono::seconds(5)),
         cards(db, clock, accounts),
+        rankings(db, clock),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -47,6 +49,7 @@ struct ApiServer::Services {
   HttpPartnerWebhook partner_webhook;
   incentive::BenefitService benefits;
   incentive::CardService cards;
+  incentive::RankingService rankings;
   StaticFiles static_files;
 };
 
@@ -63,6 +66,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addRegistryRoutes(*router_, services_->registry);
   addIncentiveRoutes(*router_, services_->merchants, services_->benefits);
   addCardRoutes(*router_, services_->cards);
+  addRankingRoutes(*router_, services_->rankings);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

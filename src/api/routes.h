@@ -36,6 +36,7 @@ namespace tph::incentive {
 class MerchantService;
 class BenefitService;
 class CardService;
+class RankingService;
 }  // namespace tph::incentive
 namespace tph {
 class Clock;
@@ -58,5 +59,6 @@ void addRegistryRoutes(Router& router, registry::RegistryService& registry);
 void addIncentiveRoutes(Router& router, incentive::MerchantService& merchants,
                         incentive::BenefitService& benefits);
 void addCardRoutes(Router& router, incentive::CardService& cards);
+void addRankingRoutes(Router& router, incentive::RankingService& rankings);
 
 }  // namespace tph::api

@@ -315,5 +315,40 @@ TEST_F(IncentiveApiTest, CardConversionExportAndReconciliationOverHttp) {
   callJson("DELETE", c, nullptr, "alice", 200);
 }
 
+TEST_F(IncentiveApiTest, LeaderboardProfilesAndCommunitiesOverHttp) {
+  EXPECT_EQ(callJson("GET", "/api/v1/leaderboards?period=year", nullptr, "", 422)["error"]["field"],
+            "period");
+  auto board = callJson("GET", "/api/v1/leaderboards", nullptr, "", 200);
+  EXPECT_EQ(board["period"], "week");
+  EXPECT_TRUE(board["entries"].empty());
+  auto none = callJson("GET", "/api/v1/rankings/profile", nullptr, "alice", 200);
+  EXPECT_EQ(none["listed"], false);  // privacy by default
+
+  callJson("POST", "/api/v1/communities", {{"region", "440305"}, {"name", "科技园社区"}},
+           "gz_admin", 403);
+  auto community = callJson("POST", "/api/v1/communities",
+                            {{"region", "440305"}, {"name", "科技园社区"}}, "sz_admin", 201);
+  EXPECT_EQ(callJson("PUT", "/api/v1/rankings/profile", {{"nickname", "x"}, {"listed", true}},
+                     "alice", 422)["error"]["field"],
+            "nickname");
+  EXPECT_EQ(callJson("PUT", "/api/v1/rankings/profile", {{"nickname", "绿色出行"}}, "alice",
+                     422)["error"]["field"],
+            "listed");
+  auto profile =
+      callJson("PUT", "/api/v1/rankings/profile",
+               {{"nickname", "绿色出行"}, {"listed", true}, {"community_id", community["id"]}},
+               "alice", 200);
+  EXPECT_EQ(profile["listed"], true);
+  EXPECT_EQ(callJson("GET", "/api/v1/communities?region=440300", nullptr, "",
+                     200)["communities"][0]["members"],
+            1);
+  EXPECT_EQ(callJson("POST", "/api/v1/rankings/opt-out", json::object(), "alice", 200)["listed"],
+            false);
+  callJson("GET",
+           "/api/v1/leaderboards?period=month&community=" +
+               std::to_string(community["id"].get<std::int64_t>()),
+           nullptr, "", 200);
+}
+
 }  // namespace
 }  // namespace tph::api

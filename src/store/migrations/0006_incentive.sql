@@ -201,3 +201,24 @@ CREATE TABLE card_exports (
   discrepancies TEXT NOT NULL DEFAULT '[]',
   PRIMARY KEY (partner_id, day)
 );
+
+-- Communities (社区) residents join for their community's leaderboard; a region admin creates them.
+CREATE TABLE communities (
+  id {{id}},
+  region_code TEXT NOT NULL REFERENCES regions (code),
+  name TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  UNIQUE (region_code, name)
+);
+
+-- A resident's public face on leaderboards. Privacy by default: a resident without a row, or
+-- with listed = 0, appears on no leaderboard; a listed one appears by nickname only.
+CREATE TABLE ranking_profiles (
+  user_id BIGINT PRIMARY KEY REFERENCES users (id),
+  nickname TEXT NOT NULL UNIQUE,
+  listed INTEGER NOT NULL CHECK (listed IN (0, 1)),
+  community_id BIGINT REFERENCES communities (id),
+  updated_at_ms BIGINT NOT NULL
+);
+CREATE INDEX ranking_profiles_community ON ranking_profiles (community_id);
