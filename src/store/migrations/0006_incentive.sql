@@ -222,3 +222,25 @@ CREATE TABLE ranking_profiles (
   updated_at_ms BIGINT NOT NULL
 );
 CREATE INDEX ranking_profiles_community ON ranking_profiles (community_id);
+
+-- Points expiry (oldest first). A notice announces, in the account, the points that will expire at
+-- the end of a cohort's term; the expiry itself is a ledger posting to points-expired, recorded
+-- here once per account and last cohort year it covers.
+CREATE TABLE points_expiry_notices (
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  cohort_year INTEGER NOT NULL,
+  points BIGINT NOT NULL CHECK (points > 0),
+  expires_at_ms BIGINT NOT NULL,
+  noticed_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (ledger_account_id, cohort_year)
+);
+
+CREATE TABLE points_expiries (
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  cohort_year INTEGER NOT NULL,
+  day TEXT NOT NULL,
+  points BIGINT NOT NULL CHECK (points > 0),
+  entry_id BIGINT NOT NULL REFERENCES journal_entries (id),
+  expired_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (ledger_account_id, cohort_year, day)
+);
