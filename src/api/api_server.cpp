@@ -9,6 +9,7 @@
 #include "incentive/benefit_service.h"
 #include "incentive/card_service.h"
 #include "incentive/merchant_service.h"
+#include "incentive/points_expiry.h"
 #include "incentive/ranking_service.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
@@ -35,6 +36,7 @@ struct ApiServer::Services {
         benefits(db, clock, accounts, partner_webhook, std::chrono::seconds(5)),
         cards(db, clock, accounts),
         rankings(db, clock),
+        points_expiry(db, clock, {}),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -50,6 +52,7 @@ struct ApiServer::Services {
   incentive::BenefitService benefits;
   incentive::CardService cards;
   incentive::RankingService rankings;
+  incentive::PointsExpiryService points_expiry;
   StaticFiles static_files;
 };
 
@@ -67,6 +70,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addIncentiveRoutes(*router_, services_->merchants, services_->benefits);
   addCardRoutes(*router_, services_->cards);
   addRankingRoutes(*router_, services_->rankings);
+  addPointsExpiryRoutes(*router_, services_->points_expiry);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

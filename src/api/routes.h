@@ -37,6 +37,7 @@ class MerchantService;
 class BenefitService;
 class CardService;
 class RankingService;
+class PointsExpiryService;
 }  // namespace tph::incentive
 namespace tph {
 class Clock;
@@ -60,5 +61,6 @@ void addIncentiveRoutes(Router& router, incentive::MerchantService& merchants,
                         incentive::BenefitService& benefits);
 void addCardRoutes(Router& router, incentive::CardService& cards);
 void addRankingRoutes(Router& router, incentive::RankingService& rankings);
+void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expiry);
 
 }  // namespace tph::api

@@ -3,6 +3,7 @@
 #include "api/error_response.h"
 #include "api/json_body.h"
 #include "api/routes.h"
+#include "incentive/points_expiry.h"
 #include "incentive/ranking_service.h"
 
 namespace tph::api {
@@ -178,6 +179,28 @@ void addRankingRoutes(Router& router, incentive::RankingService& rankings) {
                  {"until", formatIso8601(board->until)},
                  {"entries", entries},
                  {"yours", board->yours ? entryJson(*board->yours) : json(nullptr)}});
+          },
+  });
+}
+
+void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expiry) {
+  router.add({
+      .method = "GET",
+      .pattern = "/api/v1/points/expiry-notices",
+      .summary = "Notices of your points about to expire (written by the daily expiry run)",
+      .tag = "incentive",
+      .response_schema = kObject,
+      .handler =
+          [&expiry](RouteContext& ctx) {
+            auto list = expiry.notices(ctx.caller());
+            if (!list) return errorResponse(list.error());
+            json out = json::array();
+            for (const auto& n : *list)
+              out.push_back({{"cohort_year", n.cohort_year},
+                             {"points", n.points.value()},
+                             {"expires_at", formatIso8601(n.expires_at)},
+                             {"noticed_at", formatIso8601(n.noticed_at)}});
+            return jsonResponse({{"notices", out}});
           },
   });
 }

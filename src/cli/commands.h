@@ -43,6 +43,7 @@ void addMethodologyCommands(CLI::App& app, int& exit_code);
 void addGenCommand(CLI::App& app, int& exit_code);
 void addIngestCommand(CLI::App& app, int& exit_code);
 void addRegistryCommand(CLI::App& app, int& exit_code);
+void addIncentiveCommand(CLI::App& app, int& exit_code);
 
 //! Imports data_dir's factor library and new methodology files, printing every problem found.
 Status importMethodologies(store::Database& db, const Clock& clock, const std::string& data_dir,

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   tph::cli::addGenCommand(app, exit_code);
   tph::cli::addIngestCommand(app, exit_code);
   tph::cli::addRegistryCommand(app, exit_code);
+  tph::cli::addIncentiveCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

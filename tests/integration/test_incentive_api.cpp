@@ -321,6 +321,9 @@ TEST_F(IncentiveApiTest, LeaderboardProfilesAndCommunitiesOverHttp) {
   auto board = callJson("GET", "/api/v1/leaderboards", nullptr, "", 200);
   EXPECT_EQ(board["period"], "week");
   EXPECT_TRUE(board["entries"].empty());
+  EXPECT_TRUE(
+      callJson("GET", "/api/v1/points/expiry-notices", nullptr, "alice", 200)["notices"].empty());
+  callJson("GET", "/api/v1/points/expiry-notices", nullptr, "", 401);
   auto none = callJson("GET", "/api/v1/rankings/profile", nullptr, "alice", 200);
   EXPECT_EQ(none["listed"], false);  // privacy by default
 
