@@ -283,6 +283,7 @@ Result<CardExport> CardService::exportDay(const Principal& caller, std::int64_t 
   if (!end) return end.error();
   TPH_TRY(requireProvinceAdmin(caller, "exports card conversions"));
   return db_.transaction([&](soci::session& sql) -> Result<CardExport> {
+    detail::lockPartner(sql, partner_id);  // a concurrent first export waits, then reads this one
     auto p = detail::loadPartner(sql, partner_id);
     if (!p) return Error::notFound("no such card partner", "partner_id");
     if (auto done = detail::loadExport(sql, partner_id, day)) return done->file;
@@ -359,6 +360,7 @@ Result<ReconciliationReport> CardService::reconcile(const Principal& caller,
         {l["conversion_id"].get<std::int64_t>(), status == "credited", reference, reason});
   }
   return db_.transaction([&](soci::session& sql) -> Result<ReconciliationReport> {
+    detail::lockPartner(sql, partner_id);
     auto p = detail::loadPartner(sql, partner_id);
     if (!p) return Error::notFound("no such card partner", "partner_id");
     if (signature != cardFileSignature(p->export_secret, body))

@@ -117,6 +117,11 @@ std::optional<PartnerRow> loadPartner(soci::session& sql, std::int64_t id) {
   return partnerFrom(r);
 }
 
+void lockPartner(soci::session& sql, std::int64_t id) {
+  long long pid = id;
+  sql << "UPDATE card_partners SET updated_at_ms = updated_at_ms WHERE id = :id", soci::use(pid);
+}
+
 std::vector<CardPartner> listPartners(soci::session& sql) {
   std::vector<CardPartner> out;
   soci::rowset<soci::row> rows = sql.prepare << std::string(kPartnerColumns) + "ORDER BY p.id";

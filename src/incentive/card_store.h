@@ -22,6 +22,9 @@ std::int64_t insertPartner(soci::session& sql, const CardPartnerFields& f,
                            const std::string& secret, std::int64_t ledger_account_id,
                            const std::string& actor, std::int64_t now_ms);
 std::optional<PartnerRow> loadPartner(soci::session& sql, std::int64_t id);
+//! Takes the partner row's write lock until commit (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+//! serialises writers), so one partner's exports and reconciliations run one at a time.
+void lockPartner(soci::session& sql, std::int64_t id);
 std::vector<CardPartner> listPartners(soci::session& sql);
 void updatePartnerRate(soci::session& sql, std::int64_t id, std::int64_t rate_points,
                        std::int64_t rate_reward, std::int64_t now_ms);

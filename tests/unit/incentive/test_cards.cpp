@@ -2,6 +2,7 @@
 // export and the bank's reconciliation, with the ledger balanced after all of it.
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "incentive/card_service.h"
 #include "incentive_fixture.h"
@@ -144,6 +145,27 @@ TEST_F(CardTest, ConversionAtThePublishedRateExportAndReconciliation) {
   ASSERT_TRUE(cards_.setPartnerStatus(province_, partner, "suspend").ok());
   EXPECT_EQ(cards_.convert(alice, link->id, Points(20), "c4").error().field, "partner_id");
   expectLedgerBalanced();
+}
+
+TEST_F(CardTest, ConcurrentFirstExportsOfADayAnswerOneFile) {
+  auto alice = resident("alice", 1000);
+  auto partner = bank(10, 3);
+  auto link = cards_.linkCard(alice, partner, "tok_6222_alice_01");
+  ASSERT_TRUE(link.ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(cards_.convert(alice, link->id, Points(10), "c" + std::to_string(i)).ok());
+  std::string day = shanghaiDay(clock_.now());
+  clock_.advance(std::chrono::hours(24));
+  std::vector<Result<CardExport>> results(6, Error::conflict("not run", "day"));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < results.size(); ++i)
+    threads.emplace_back([&, i] { results[i] = cards_.exportDay(province_, partner, day); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->body, results[0]->body);
+    EXPECT_EQ(r->conversions, 5);
+  }
 }
 
 }  // namespace
