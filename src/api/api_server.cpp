@@ -9,7 +9,10 @@
 #include "certify/certify_service.h"
 #include "certify/provenance_service.h"
 #include "incentive/benefit_service.h"
+#include "incentive/card_service.h"
 #include "incentive/merchant_service.h"
+#include "incentive/points_expiry.h"
+#include "incentive/ranking_service.h"
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
@@ -42,6 +45,9 @@ struct ApiServer::Services {
         pilots(db, clock),
         link_hub(options.link_key ? std::make_unique<link::LinkHub>(db, clock, *options.link_key)
                                   : nullptr),
+        cards(db, clock, accounts),
+        rankings(db, clock),
+        points_expiry(db, clock, {}),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -60,6 +66,9 @@ struct ApiServer::Services {
   market::MarketService market;
   pilot::PilotService pilots;
   std::unique_ptr<link::LinkHub> link_hub;  //!< null on a node without a link key
+  incentive::CardService cards;
+  incentive::RankingService rankings;
+  incentive::PointsExpiryService points_expiry;
   StaticFiles static_files;
 };
 
@@ -80,6 +89,9 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addMarketRoutes(*router_, services_->market);
   addPilotRoutes(*router_, services_->pilots);
   addLinkRoutes(*router_, services_->link_hub.get());
+  addCardRoutes(*router_, services_->cards);
+  addRankingRoutes(*router_, services_->rankings);
+  addPointsExpiryRoutes(*router_, services_->points_expiry);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

@@ -36,6 +36,9 @@ class RegistryService;
 namespace tph::incentive {
 class MerchantService;
 class BenefitService;
+class CardService;
+class RankingService;
+class PointsExpiryService;
 }  // namespace tph::incentive
 namespace tph::analytics {
 class AnalyticsService;
@@ -77,5 +80,8 @@ void addMarketRoutes(Router& router, market::MarketService& market);
 void addPilotRoutes(Router& router, pilot::PilotService& pilots);
 //! `hub` is null on a node without a link key: the link routes then answer 503.
 void addLinkRoutes(Router& router, link::LinkHub* hub);
+void addCardRoutes(Router& router, incentive::CardService& cards);
+void addRankingRoutes(Router& router, incentive::RankingService& rankings);
+void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expiry);
 
 }  // namespace tph::api

@@ -126,3 +126,121 @@ CREATE TABLE benefit_claims (
 );
 CREATE UNIQUE INDEX benefit_claims_request ON benefit_claims (user_id, request_key);
 CREATE INDEX benefit_claims_policy_user_month ON benefit_claims (policy_id, user_id, month);
+
+-- Carbon credit card partners: banks registered by the province. Residents convert points into
+-- the bank's card reward points at the published rate: rate_points points give rate_reward reward
+-- points. export_secret signs the daily export and the bank's confirmations.
+CREATE TABLE card_partners (
+  id {{id}},
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  rate_points BIGINT NOT NULL CHECK (rate_points > 0),
+  rate_reward BIGINT NOT NULL CHECK (rate_reward > 0),
+  export_secret TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'suspended')),
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  created_by TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL
+);
+
+-- A resident's card at a partner, by the tokenized reference the bank provides (never a card
+-- number). A token is linked to one resident at a time.
+CREATE TABLE card_links (
+  id {{id}},
+  partner_id BIGINT NOT NULL REFERENCES card_partners (id),
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  card_token TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'unlinked')),
+  created_at_ms BIGINT NOT NULL,
+  unlinked_at_ms BIGINT
+);
+CREATE UNIQUE INDEX card_links_active_token ON card_links (partner_id, card_token)
+  WHERE status = 'active';
+CREATE INDEX card_links_user ON card_links (user_id);
+
+-- A conversion: points moved resident -> card-partner:ID in entry_id at the rate of the moment.
+-- pending until the day's export, exported until the bank's confirmation reconciles it as
+-- confirmed (kept) or rejected (refund_entry_id gives the points back).
+CREATE TABLE card_conversions (
+  id {{id}},
+  link_id BIGINT NOT NULL REFERENCES card_links (id),
+  partner_id BIGINT NOT NULL REFERENCES card_partners (id),
+  user_id BIGINT NOT NULL REFERENCES users (id),
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  points BIGINT NOT NULL CHECK (points > 0),
+  reward_points BIGINT NOT NULL CHECK (reward_points > 0),
+  rate_points BIGINT NOT NULL,
+  rate_reward BIGINT NOT NULL,
+  day TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'exported', 'confirmed', 'rejected')),
+  request_key TEXT NOT NULL,
+  entry_id BIGINT NOT NULL REFERENCES journal_entries (id),
+  refund_entry_id BIGINT REFERENCES journal_entries (id),
+  bank_reference TEXT NOT NULL DEFAULT '',
+  bank_reason TEXT NOT NULL DEFAULT '',
+  created_at_ms BIGINT NOT NULL,
+  reconciled_at_ms BIGINT,
+  UNIQUE (user_id, request_key)
+);
+CREATE INDEX card_conversions_partner_day ON card_conversions (partner_id, day);
+
+-- The signed daily export per partner, kept byte for byte so a second download is identical, and
+-- the outcome of the bank's confirmation file.
+CREATE TABLE card_exports (
+  partner_id BIGINT NOT NULL REFERENCES card_partners (id),
+  day TEXT NOT NULL,
+  body TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  conversions BIGINT NOT NULL,
+  points BIGINT NOT NULL,
+  reward_points BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  reconciled_at_ms BIGINT,
+  discrepancies TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (partner_id, day)
+);
+
+-- Communities (社区) residents join for their community's leaderboard; a region admin creates them.
+CREATE TABLE communities (
+  id {{id}},
+  region_code TEXT NOT NULL REFERENCES regions (code),
+  name TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  UNIQUE (region_code, name)
+);
+
+-- A resident's public face on leaderboards. Privacy by default: a resident without a row, or
+-- with listed = 0, appears on no leaderboard; a listed one appears by nickname only.
+CREATE TABLE ranking_profiles (
+  user_id BIGINT PRIMARY KEY REFERENCES users (id),
+  nickname TEXT NOT NULL UNIQUE,
+  listed INTEGER NOT NULL CHECK (listed IN (0, 1)),
+  community_id BIGINT REFERENCES communities (id),
+  updated_at_ms BIGINT NOT NULL
+);
+CREATE INDEX ranking_profiles_community ON ranking_profiles (community_id);
+
+-- Points expiry (oldest first). A notice announces, in the account, the points that will expire at
+-- the end of a cohort's term; the expiry itself is a ledger posting to points-expired, recorded
+-- here once per account and last cohort year it covers.
+CREATE TABLE points_expiry_notices (
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  cohort_year INTEGER NOT NULL,
+  points BIGINT NOT NULL CHECK (points > 0),
+  expires_at_ms BIGINT NOT NULL,
+  noticed_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (ledger_account_id, cohort_year)
+);
+
+CREATE TABLE points_expiries (
+  ledger_account_id BIGINT NOT NULL REFERENCES ledger_accounts (id),
+  cohort_year INTEGER NOT NULL,
+  day TEXT NOT NULL,
+  points BIGINT NOT NULL CHECK (points > 0),
+  entry_id BIGINT NOT NULL REFERENCES journal_entries (id),
+  expired_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (ledger_account_id, cohort_year, day)
+);
