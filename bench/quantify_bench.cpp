@@ -88,7 +88,8 @@ void BM_QuantifyMix(benchmark::State& state) {
   std::int64_t grams = 0;
   for (auto _ : state) {
     const Record& r = records[i++ & 65535];
-    auto q = evaluator.quantify(*r.methodology, {r.inputs.data(), r.methodology->definition().inputs.size()});
+    auto q = evaluator.quantify(*r.methodology,
+                                {r.inputs.data(), r.methodology->definition().inputs.size()});
     if (q) {
       grams += q->grams.value();
     } else {
@@ -98,7 +99,8 @@ void BM_QuantifyMix(benchmark::State& state) {
   benchmark::DoNotOptimize(grams);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
   state.counters["methodologies"] = static_cast<double>(library().versions.size());
-  state.counters["failed_share"] = static_cast<double>(failures) / static_cast<double>(state.iterations());
+  state.counters["failed_share"] =
+      static_cast<double>(failures) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_QuantifyMix);
 
@@ -112,8 +114,8 @@ void BM_QuantifyMixWithCapUsage(benchmark::State& state) {
   std::size_t i = 0;
   for (auto _ : state) {
     const Record& r = records[i++ & 65535];
-    benchmark::DoNotOptimize(
-        evaluator.quantify(*r.methodology, {r.inputs.data(), r.methodology->definition().inputs.size()}, usage));
+    benchmark::DoNotOptimize(evaluator.quantify(
+        *r.methodology, {r.inputs.data(), r.methodology->definition().inputs.size()}, usage));
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
@@ -121,9 +123,11 @@ BENCHMARK(BM_QuantifyMixWithCapUsage);
 
 void BM_SelectVersion(benchmark::State& state) {
   const auto& catalog = *library().catalog;
-  const char* ids[] = {"travel.metro", "travel.bus", "electricity.household_saving", "travel.metro_trip"};
+  const char* ids[] = {"travel.metro", "travel.bus", "electricity.household_saving",
+                       "travel.metro_trip"};
   std::size_t i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(catalog.select(ids[i++ & 3], "2026-03-01", "440106"));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(catalog.select(ids[i++ & 3], "2026-03-01", "440106"));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 BENCHMARK(BM_SelectVersion);
