@@ -51,10 +51,10 @@ Result<std::pair<std::string, std::string>> window(const HttpRequest& request, c
   std::string to = request.queryParam("to"), from = request.queryParam("from");
   if (to.empty()) to = shanghaiDay(clock.now());
   if (from.empty()) from = shanghaiDay(clock.now() - std::chrono::hours(24 * (kDefaultDays - 1)));
-  auto from_at = parseIso8601(from + "T00:00:00+08:00");
-  if (from.size() != 10 || !from_at) return Error::invalid("from", "from must be a day YYYY-MM-DD");
-  auto to_at = parseIso8601(to + "T00:00:00+08:00");
-  if (to.size() != 10 || !to_at) return Error::invalid("to", "to must be a day YYYY-MM-DD");
+  auto from_at = shanghaiDayStart(from);
+  if (!from_at) return Error::invalid("from", "from must be a day YYYY-MM-DD");
+  auto to_at = shanghaiDayStart(to);
+  if (!to_at) return Error::invalid("to", "to must be a day YYYY-MM-DD");
   if (*to_at < *from_at) return Error::invalid("to", "to must not be before from");
   if (*to_at - *from_at > std::chrono::hours(24 * kMaxWindowDays)) {
     return Error::invalid("from",

@@ -10,11 +10,7 @@ namespace tph::certify::detail {
 namespace {
 
 using store::rowInt64;
-
-std::optional<std::int64_t> optionalInt(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) == soci::i_null) return std::nullopt;
-  return rowInt64(row, column);
-}
+using store::rowOptionalInt64;
 
 const char* kBatchColumns =
     "id, methodology_id, region_code, vintage_from, vintage_until, vintage_year, carbon_sink, "
@@ -35,7 +31,7 @@ BatchRow batchFrom(const soci::row& row) {
   b.operator_account_id = rowInt64(row, 7);
   b.state = row.get<std::string>(8);
   b.opened_by = row.get<std::string>(9);
-  b.opened_by_user_id = optionalInt(row, 10);
+  b.opened_by_user_id = rowOptionalInt64(row, 10);
   b.opened_at_ms = rowInt64(row, 11);
   b.notice_days_working = static_cast<int>(rowInt64(row, 12));
   b.notice_until_ms = rowInt64(row, 13);
@@ -43,15 +39,15 @@ BatchRow batchFrom(const soci::row& row) {
   b.report_json = row.get<std::string>(15);
   b.records_locked = rowInt64(row, 16);
   b.grams_locked = rowInt64(row, 17);
-  b.verifier_user_id = optionalInt(row, 18);
+  b.verifier_user_id = rowOptionalInt64(row, 18);
   b.verifier_name = row.get<std::string>(19);
-  b.grams_approved = optionalInt(row, 20);
+  b.grams_approved = rowOptionalInt64(row, 20);
   b.decision_note = row.get<std::string>(21);
-  b.carry_in = optionalInt(row, 22);
-  b.carry_out = optionalInt(row, 23);
-  b.units_issued = optionalInt(row, 24);
-  b.buffer_units = optionalInt(row, 25);
-  b.issued_at_ms = optionalInt(row, 26);
+  b.carry_in = rowOptionalInt64(row, 22);
+  b.carry_out = rowOptionalInt64(row, 23);
+  b.units_issued = rowOptionalInt64(row, 24);
+  b.buffer_units = rowOptionalInt64(row, 25);
+  b.issued_at_ms = rowOptionalInt64(row, 26);
   return b;
 }
 

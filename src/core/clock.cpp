@@ -102,4 +102,11 @@ std::string shanghaiDay(Instant t) {
   return buf;
 }
 
+std::optional<Instant> shanghaiDayStart(std::string_view day) {
+  if (day.size() != 10) return std::nullopt;
+  auto start = parseIso8601(std::string(day) + "T00:00:00+08:00");
+  if (!start || shanghaiDay(*start) != day) return std::nullopt;
+  return start;
+}
+
 }  // namespace tph

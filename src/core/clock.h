@@ -55,4 +55,8 @@ std::optional<Instant> parseIso8601(std::string_view text);
 //! rollups. China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
 std::string shanghaiDay(Instant t);
 
+//! The instant a Shanghai day "YYYY-MM-DD" begins (00:00 +08:00); nullopt unless `day` is
+//! exactly such a day. The inverse of shanghaiDay.
+std::optional<Instant> shanghaiDayStart(std::string_view day);
+
 }  // namespace tph

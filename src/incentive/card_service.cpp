@@ -60,9 +60,8 @@ Status checkToken(const std::string& token) {
 
 //! A Shanghai day "YYYY-MM-DD" and the instant it ends, or invalid on field "day".
 Result<Instant> dayEnd(const std::string& day) {
-  auto start = parseIso8601(day + "T00:00:00+08:00");
-  if (day.size() != 10 || !start || shanghaiDay(*start) != day)
-    return Error::invalid("day", "day is YYYY-MM-DD");
+  auto start = shanghaiDayStart(day);
+  if (!start) return Error::invalid("day", "day is YYYY-MM-DD");
   return *start + std::chrono::hours(24);
 }
 

@@ -7,16 +7,8 @@ namespace tph::incentive::detail {
 namespace {
 
 using store::rowInt64;
-
-std::optional<std::int64_t> optionalInt(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) == soci::i_null) return std::nullopt;
-  return rowInt64(row, column);
-}
-
-std::string text(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) == soci::i_null) return {};
-  return row.get<std::string>(column);
-}
+using store::rowOptionalInt64;
+using store::rowText;
 
 constexpr const char* kPartnerColumns =
     "SELECT p.id, p.code, p.name, p.rate_points, p.rate_reward, p.status, p.export_secret, "
@@ -27,9 +19,9 @@ PartnerRow partnerFrom(const soci::row& r) {
   PartnerRow out;
   CardPartner& p = out.partner;
   p.id = rowInt64(r, 0);
-  p.fields = {text(r, 1), text(r, 2), rowInt64(r, 3), rowInt64(r, 4)};
-  p.status = text(r, 5);
-  out.export_secret = text(r, 6);
+  p.fields = {rowText(r, 1), rowText(r, 2), rowInt64(r, 3), rowInt64(r, 4)};
+  p.status = rowText(r, 5);
+  out.export_secret = rowText(r, 6);
   out.ledger_account_id = rowInt64(r, 7);
   p.created_at = fromEpochMs(rowInt64(r, 8));
   p.updated_at = fromEpochMs(rowInt64(r, 9));
@@ -45,10 +37,10 @@ CardLink linkFrom(const soci::row& r) {
   CardLink k;
   k.id = rowInt64(r, 0);
   k.partner_id = rowInt64(r, 1);
-  k.partner_name = text(r, 2);
+  k.partner_name = rowText(r, 2);
   k.user_id = rowInt64(r, 3);
-  k.card_token = text(r, 4);
-  k.status = text(r, 5);
+  k.card_token = rowText(r, 4);
+  k.status = rowText(r, 5);
   k.created_at = fromEpochMs(rowInt64(r, 6));
   return k;
 }
@@ -66,15 +58,15 @@ ConversionRow conversionFrom(const soci::row& r) {
   c.link_id = rowInt64(r, 1);
   c.partner_id = rowInt64(r, 2);
   c.user_id = rowInt64(r, 3);
-  c.card_token = text(r, 4);
+  c.card_token = rowText(r, 4);
   c.points = Points(rowInt64(r, 5));
   c.reward_points = rowInt64(r, 6);
   c.rate_points = rowInt64(r, 7);
   c.rate_reward = rowInt64(r, 8);
-  c.day = text(r, 9);
-  c.status = text(r, 10);
-  c.bank_reference = text(r, 11);
-  c.bank_reason = text(r, 12);
+  c.day = rowText(r, 9);
+  c.status = rowText(r, 10);
+  c.bank_reference = rowText(r, 11);
+  c.bank_reason = rowText(r, 12);
   c.created_at = fromEpochMs(rowInt64(r, 13));
   out.ledger_account_id = rowInt64(r, 14);
   return out;
@@ -269,10 +261,11 @@ std::optional<ExportRow> loadExport(soci::session& sql, std::int64_t partner_id,
       soci::use(pid), soci::use(day), soci::into(r);
   if (!sql.got_data()) return std::nullopt;
   ExportRow out;
-  out.file = {partner_id,    day, text(r, 0), text(r, 1), rowInt64(r, 2), Points(rowInt64(r, 3)),
-              rowInt64(r, 4)};
-  out.reconciled_at_ms = optionalInt(r, 5);
-  out.discrepancies_json = text(r, 6);
+  out.file = {
+      partner_id,    day, rowText(r, 0), rowText(r, 1), rowInt64(r, 2), Points(rowInt64(r, 3)),
+      rowInt64(r, 4)};
+  out.reconciled_at_ms = rowOptionalInt64(r, 5);
+  out.discrepancies_json = rowText(r, 6);
   return out;
 }
 

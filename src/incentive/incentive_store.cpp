@@ -7,16 +7,8 @@ namespace tph::incentive::detail {
 namespace {
 
 using store::rowInt64;
-
-std::optional<std::int64_t> optionalInt(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) == soci::i_null) return std::nullopt;
-  return rowInt64(row, column);
-}
-
-std::string text(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) == soci::i_null) return {};
-  return row.get<std::string>(column);
-}
+using store::rowOptionalInt64;
+using store::rowText;
 
 constexpr const char* kMerchantColumns =
     "SELECT m.id, m.name, m.licence_no, m.category, m.region_code, m.address, m.contact, "
@@ -28,13 +20,14 @@ MerchantRow merchantFrom(const soci::row& r) {
   MerchantRow out;
   Merchant& m = out.merchant;
   m.id = rowInt64(r, 0);
-  m.application = {text(r, 1), text(r, 2), text(r, 3), text(r, 4), text(r, 5), text(r, 6)};
+  m.application = {rowText(r, 1), rowText(r, 2), rowText(r, 3),
+                   rowText(r, 4), rowText(r, 5), rowText(r, 6)};
   m.applicant_user_id = rowInt64(r, 7);
-  m.status = text(r, 8);
-  m.decision_reason = text(r, 9);
-  out.ledger_account_id = optionalInt(r, 10);
+  m.status = rowText(r, 8);
+  m.decision_reason = rowText(r, 9);
+  out.ledger_account_id = rowOptionalInt64(r, 10);
   m.created_at = fromEpochMs(rowInt64(r, 11));
-  if (auto d = optionalInt(r, 12)) m.decided_at = fromEpochMs(*d);
+  if (auto d = rowOptionalInt64(r, 12)) m.decided_at = fromEpochMs(*d);
   m.points = Points(rowInt64(r, 13));
   return out;
 }
@@ -60,12 +53,12 @@ Offer offerFrom(const soci::row& r) {
   Offer o;
   o.id = rowInt64(r, 0);
   o.merchant_id = rowInt64(r, 1);
-  o.merchant_name = text(r, 2);
+  o.merchant_name = rowText(r, 2);
   OfferFields& f = o.fields;
-  f.title_zh = text(r, 3);
-  f.title_en = text(r, 4);
-  f.description = text(r, 5);
-  f.image_url = text(r, 6);
+  f.title_zh = rowText(r, 3);
+  f.title_en = rowText(r, 4);
+  f.description = rowText(r, 5);
+  f.image_url = rowText(r, 6);
   f.points_cost = Points(rowInt64(r, 7));
   f.stock = rowInt64(r, 8);
   o.issued = rowInt64(r, 9);
@@ -73,7 +66,7 @@ Offer offerFrom(const soci::row& r) {
   f.valid_from = fromEpochMs(rowInt64(r, 11));
   f.valid_until = fromEpochMs(rowInt64(r, 12));
   f.voucher_valid_days = static_cast<int>(rowInt64(r, 13));
-  o.status = text(r, 14);
+  o.status = rowText(r, 14);
   o.created_at = fromEpochMs(rowInt64(r, 15));
   o.updated_at = fromEpochMs(rowInt64(r, 16));
   return o;
@@ -98,18 +91,18 @@ VoucherRow voucherFrom(const soci::row& r) {
   VoucherRow out;
   Voucher& v = out.voucher;
   v.id = rowInt64(r, 0);
-  v.code = text(r, 1);
+  v.code = rowText(r, 1);
   v.offer_id = rowInt64(r, 2);
   v.merchant_id = rowInt64(r, 3);
-  v.merchant_name = text(r, 4);
+  v.merchant_name = rowText(r, 4);
   v.user_id = rowInt64(r, 5);
-  v.title_zh = text(r, 6);
-  v.title_en = text(r, 7);
+  v.title_zh = rowText(r, 6);
+  v.title_en = rowText(r, 7);
   v.points = Points(rowInt64(r, 8));
-  v.status = text(r, 9);
+  v.status = rowText(r, 9);
   v.issued_at = fromEpochMs(rowInt64(r, 10));
   v.expires_at = fromEpochMs(rowInt64(r, 11));
-  if (auto u = optionalInt(r, 12)) v.used_at = fromEpochMs(*u);
+  if (auto u = rowOptionalInt64(r, 12)) v.used_at = fromEpochMs(*u);
   out.ledger_account_id = rowInt64(r, 13);
   return out;
 }
@@ -385,7 +378,7 @@ std::vector<Voucher> vouchersTouching(soci::session& sql, std::int64_t merchant_
        soci::use(from), soci::use(to));
   for (const auto& r : rows) {
     out.push_back(voucherFrom(r).voucher);
-    ended_at_ms->push_back(optionalInt(r, 14));
+    ended_at_ms->push_back(rowOptionalInt64(r, 14));
   }
   return out;
 }
@@ -405,19 +398,19 @@ PolicyRow policyFrom(const soci::row& r) {
   BenefitPolicy& p = out.policy;
   p.id = rowInt64(r, 0);
   BenefitPolicyFields& f = p.fields;
-  f.region_code = text(r, 1);
-  f.kind = text(r, 2);
-  f.name_zh = text(r, 3);
-  f.name_en = text(r, 4);
-  f.description = text(r, 5);
+  f.region_code = rowText(r, 1);
+  f.kind = rowText(r, 2);
+  f.name_zh = rowText(r, 3);
+  f.name_en = rowText(r, 4);
+  f.description = rowText(r, 5);
   f.points_price = Points(rowInt64(r, 6));
   f.monthly_budget_units = rowInt64(r, 7);
   f.per_user_monthly_limit = static_cast<int>(rowInt64(r, 8));
-  f.fulfilment = text(r, 9);
-  f.webhook_url = text(r, 10);
-  p.status = text(r, 11);
+  f.fulfilment = rowText(r, 9);
+  f.webhook_url = rowText(r, 10);
+  p.status = rowText(r, 11);
   p.created_at = fromEpochMs(rowInt64(r, 12));
-  out.webhook_secret = text(r, 13);
+  out.webhook_secret = rowText(r, 13);
   p.units_used_this_month = rowInt64(r, 14);
   return out;
 }
@@ -432,13 +425,13 @@ ClaimRow claimFrom(const soci::row& r) {
   c.id = rowInt64(r, 0);
   c.policy_id = rowInt64(r, 1);
   c.user_id = rowInt64(r, 2);
-  c.month = text(r, 3);
+  c.month = rowText(r, 3);
   c.units = rowInt64(r, 4);
   c.points = Points(rowInt64(r, 5));
-  c.status = text(r, 6);
-  c.entitlement_code = text(r, 7);
-  c.partner_reference = text(r, 8);
-  c.failure_reason = text(r, 9);
+  c.status = rowText(r, 6);
+  c.entitlement_code = rowText(r, 7);
+  c.partner_reference = rowText(r, 8);
+  c.failure_reason = rowText(r, 9);
   c.created_at = fromEpochMs(rowInt64(r, 10));
   out.ledger_account_id = rowInt64(r, 11);
   return out;

@@ -86,7 +86,7 @@ std::string jsonKeys(const std::vector<std::string>& keys) {
 
 //! The first millisecond of a day in Asia/Shanghai (UTC+8 all year), or of the day after.
 std::int64_t shanghaiDayStartMs(const std::string& day, bool next = false) {
-  auto start = parseIso8601(day + "T00:00:00+08:00");
+  auto start = shanghaiDayStart(day);
   if (!start) throw std::invalid_argument("not a day: " + day);
   return toEpochMs(*start) + (next ? 86'400'000 : 0);
 }

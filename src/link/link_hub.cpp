@@ -29,7 +29,7 @@ struct ParsedDay {
 Result<ParsedDay> parseDailyAggregates(const json& body, const LinkedPlatform& platform) {
   ParsedDay out;
   out.day = body.value("day", "");
-  if (out.day.size() != 10 || !parseIso8601(out.day + "T00:00:00+08:00")) {
+  if (!shanghaiDayStart(out.day)) {
     return Error::invalid("body.day", "must be a day YYYY-MM-DD");
   }
   auto rows = body.find("rows");

@@ -22,7 +22,7 @@ std::chrono::milliseconds retryDelay(int attempts) {
 }  // namespace
 
 Result<std::string> LinkOutbox::enqueueDay(const std::string& day) {
-  if (day.size() != 10 || !parseIso8601(day + "T00:00:00+08:00")) {
+  if (!shanghaiDayStart(day)) {
     return Error::invalid("day", "must be a day YYYY-MM-DD");
   }
   auto rows = ingest::ReductionStats(db_).daily(config_.region_code, day);

@@ -221,6 +221,16 @@ std::int64_t rowInt64(const soci::row& row, std::size_t column) {
   }
 }
 
+std::optional<std::int64_t> rowOptionalInt64(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) == soci::i_null) return std::nullopt;
+  return rowInt64(row, column);
+}
+
+std::string rowText(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) == soci::i_null) return {};
+  return row.get<std::string>(column);
+}
+
 double rowDouble(const soci::row& row, std::size_t column) {
   if (row.get_properties(column).get_data_type() == soci::dt_double) return row.get<double>(column);
   return static_cast<double>(rowInt64(row, column));

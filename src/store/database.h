@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -119,6 +120,10 @@ Backend backendOf(soci::session& sql);
 std::int64_t rowInt64(const soci::row& row, std::size_t column);
 //! A floating-point column of a dynamic row; integers are converted.
 double rowDouble(const soci::row& row, std::size_t column);
+//! A nullable integer column of a dynamic row.
+std::optional<std::int64_t> rowOptionalInt64(const soci::row& row, std::size_t column);
+//! A text column of a dynamic row; NULL reads as "".
+std::string rowText(const soci::row& row, std::size_t column);
 
 //! True when the exception is a uniqueness violation on either backend.
 bool isUniqueViolation(const std::exception& e);

@@ -21,6 +21,16 @@ TEST(Clock, FormatsAndParsesIso8601) {
   EXPECT_FALSE(parseIso8601("2026-03-01T08:00:00Zjunk"));
 }
 
+TEST(Clock, ShanghaiDayStartIsTheInverseOfShanghaiDay) {
+  auto start = shanghaiDayStart("2026-03-02");
+  ASSERT_TRUE(start);
+  EXPECT_EQ(*start, *parseIso8601("2026-03-01T16:00:00Z"));
+  EXPECT_EQ(shanghaiDay(*start), "2026-03-02");
+  EXPECT_FALSE(shanghaiDayStart("2026-3-2"));
+  EXPECT_FALSE(shanghaiDayStart("2026-02-30"));
+  EXPECT_FALSE(shanghaiDayStart("yesterday"));
+}
+
 TEST(Clock, ShanghaiDayIsUtcPlusEight) {
   EXPECT_EQ(shanghaiDay(*parseIso8601("2026-03-01T15:59:59Z")), "2026-03-01");
   EXPECT_EQ(shanghaiDay(*parseIso8601("2026-03-01T16:00:00Z")), "2026-03-02");
