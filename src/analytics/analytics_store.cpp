@@ -1,21 +1,16 @@
 #include "analytics/analytics_store.h"
 
+#include <set>
+#include <stdexcept>
+#include <tuple>
+
+#include "store/bulk_insert.h"
 #include "store/database.h"
 #include "store/json_rows.h"
 
 namespace tph::analytics::detail {
 
 namespace {
-
-//! The batch's rows as a derived table d(day, region, domain, methodology, account_id, records,
-//! grams, points), bound as :name.
-std::string deltas(soci::session& sql, const std::string& name) {
-  return "(SELECT value ->> 0 AS day, value ->> 1 AS region, value ->> 2 AS domain, "
-         "value ->> 3 AS methodology, CAST(value ->> 4 AS BIGINT) AS account_id, "
-         "CAST(value ->> 5 AS BIGINT) AS records, CAST(value ->> 6 AS BIGINT) AS grams, "
-         "CAST(value ->> 7 AS BIGINT) AS points FROM " +
-         store::jsonRowsSource(sql, name) + ")";
-}
 
 void addNewSubjects(soci::session& sql, const std::string& day, long long delta) {
   for (std::string period : {"d:" + day, "m:" + day.substr(0, 7)}) {
@@ -26,74 +21,149 @@ void addNewSubjects(soci::session& sql, const std::string& day, long long delta)
   }
 }
 
+//! The kind of each account ("person", "household", "enterprise").
+std::map<std::int64_t, std::string> accountKinds(soci::session& sql,
+                                                 const std::map<std::int64_t, std::string>& ids) {
+  store::JsonRows rows;
+  for (const auto& [account, day] : ids) rows.row().add(account);
+  std::string text = rows.text();
+  std::map<std::int64_t, std::string> kinds;
+  long long id = 0;
+  std::string kind;
+  soci::statement st =
+      (sql.prepare << "SELECT a.id, a.kind FROM " + store::jsonRowsSource(sql) +
+                          " j JOIN carbon_accounts a ON a.id = CAST(j.value ->> 0 AS BIGINT)",
+       soci::use(text, "rows"), soci::into(id), soci::into(kind));
+  st.execute();
+  while (st.fetch()) kinds[id] = kind;
+  return kinds;
+}
+
 }  // namespace
 
-void applyRollupRows(soci::session& sql, const std::string& rows,
-                     const std::map<std::int64_t, std::string>& first_day) {
+void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& changes,
+                  const std::map<std::int64_t, std::string>& first_day) {
+  using store::ColumnType;
   // Which subjects are new to a cell is read and then written: concurrent batches on PostgreSQL
   // take turns here (SQLite's write lock already serialises them). The lock is held to commit,
   // as the audit chain's head is anyway.
   if (store::backendOf(sql) == store::Backend::kPostgresql)
     sql << "SELECT pg_advisory_xact_lock(4400010)";
+  auto kinds = accountKinds(sql, first_day);
+  auto kindOf = [&](std::int64_t account) -> const std::string& {
+    auto it = kinds.find(account);
+    if (it == kinds.end())
+      throw std::logic_error("a reduction names account " + std::to_string(account) +
+                             ", which does not exist");
+    return it->second;
+  };
 
-  // Cells: records, grams and points add up; a subject counts once, when it first reaches a cell.
-  // WHERE true: SQLite needs it to tell the upsert's ON from a join's.
-  sql << "INSERT INTO stats_daily (day, region_code, domain, methodology_id, subject_kind, "
-         "records, subjects, grams, points) "
-         "SELECT d.day, d.region, d.domain, d.methodology, a.kind, SUM(d.records), "
-         "COUNT(DISTINCT CASE WHEN NOT EXISTS (SELECT 1 FROM stats_cell_subjects s "
-         "WHERE s.day = d.day AND s.region_code = d.region AND s.methodology_id = d.methodology "
-         "AND s.account_id = d.account_id) THEN d.account_id END), SUM(d.grams), SUM(d.points) "
-         "FROM " +
-             deltas(sql, "rows") +
-             " d JOIN carbon_accounts a ON a.id = d.account_id WHERE true "
-             "GROUP BY d.day, d.region, d.domain, d.methodology, a.kind "
-             "ORDER BY d.day, d.region, d.domain, d.methodology, a.kind "
-             "ON CONFLICT (day, region_code, domain, methodology_id, subject_kind) DO UPDATE SET "
-             "records = stats_daily.records + excluded.records, "
-             "subjects = stats_daily.subjects + excluded.subjects, "
-             "grams = stats_daily.grams + excluded.grams, "
-             "points = stats_daily.points + excluded.points",
-      soci::use(rows, "rows");
-  sql << "INSERT INTO stats_cell_subjects (day, region_code, methodology_id, account_id) "
-         "SELECT DISTINCT d.day, d.region, d.methodology, d.account_id FROM " +
-             deltas(sql, "rows") +
-             " d WHERE true ORDER BY d.day, d.region, d.methodology, d.account_id "
-             "ON CONFLICT DO NOTHING",
-      soci::use(rows, "rows");
+  // A subject counts once in a cell, when it first reaches it: the membership rows this
+  // transaction is the first to write are the new subjects.
+  store::BulkInsert members("stats_cell_subjects",
+                            {{"day", ColumnType::kText},
+                             {"region_code", ColumnType::kText},
+                             {"methodology_id", ColumnType::kText},
+                             {"account_id", ColumnType::kInt64}},
+                            "ON CONFLICT DO NOTHING");
+  for (const auto& [key, sums] : changes)
+    members.row().add(key.day).add(key.region_code).add(key.methodology_id).add(key.account_id);
+  auto fresh = members.executeReportingNew(sql);
 
-  sql << "INSERT INTO stats_enterprise_daily (day, region_code, domain, methodology_id, "
-         "account_id, records, grams, points) "
-         "SELECT d.day, d.region, d.domain, d.methodology, d.account_id, SUM(d.records), "
-         "SUM(d.grams), SUM(d.points) FROM " +
-             deltas(sql, "rows") +
-             " d JOIN carbon_accounts a ON a.id = d.account_id WHERE a.kind = 'enterprise' "
-             "GROUP BY d.day, d.region, d.domain, d.methodology, d.account_id "
-             "ORDER BY d.day, d.region, d.domain, d.methodology, d.account_id "
-             "ON CONFLICT (day, region_code, domain, methodology_id, account_id) DO UPDATE SET "
-             "records = stats_enterprise_daily.records + excluded.records, "
-             "grams = stats_enterprise_daily.grams + excluded.grams, "
-             "points = stats_enterprise_daily.points + excluded.points",
-      soci::use(rows, "rows");
+  using DailyKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+  struct Daily {
+    CellSums sums;
+    std::int64_t subjects = 0;
+  };
+  std::map<DailyKey, Daily> daily;
+  store::BulkInsert enterprise(
+      "stats_enterprise_daily",
+      {{"day", ColumnType::kText},
+       {"region_code", ColumnType::kText},
+       {"domain", ColumnType::kText},
+       {"methodology_id", ColumnType::kText},
+       {"account_id", ColumnType::kInt64},
+       {"records", ColumnType::kInt64},
+       {"grams", ColumnType::kInt64},
+       {"points", ColumnType::kInt64}},
+      "ON CONFLICT (day, region_code, domain, methodology_id, account_id) DO UPDATE SET "
+      "records = stats_enterprise_daily.records + excluded.records, "
+      "grams = stats_enterprise_daily.grams + excluded.grams, "
+      "points = stats_enterprise_daily.points + excluded.points");
+  std::set<std::pair<std::string, std::int64_t>> periods;
+  std::size_t i = 0;
+  for (const auto& [key, sums] : changes) {
+    const std::string& kind = kindOf(key.account_id);
+    auto& cell = daily[{key.day, key.region_code, key.domain, key.methodology_id, kind}];
+    cell.sums.records += sums.records;
+    cell.sums.grams += sums.grams;
+    cell.sums.points += sums.points;
+    if (fresh[i++]) ++cell.subjects;
+    if (kind == "enterprise") {
+      enterprise.row()
+          .add(key.day)
+          .add(key.region_code)
+          .add(key.domain)
+          .add(key.methodology_id)
+          .add(key.account_id)
+          .add(sums.records)
+          .add(sums.grams)
+          .add(sums.points);
+    }
+    periods.insert({"d:" + key.day, key.account_id});
+    periods.insert({"m:" + key.day.substr(0, 7), key.account_id});
+  }
+  store::BulkInsert cells(
+      "stats_daily",
+      {{"day", ColumnType::kText},
+       {"region_code", ColumnType::kText},
+       {"domain", ColumnType::kText},
+       {"methodology_id", ColumnType::kText},
+       {"subject_kind", ColumnType::kText},
+       {"records", ColumnType::kInt64},
+       {"subjects", ColumnType::kInt64},
+       {"grams", ColumnType::kInt64},
+       {"points", ColumnType::kInt64}},
+      "ON CONFLICT (day, region_code, domain, methodology_id, subject_kind) DO UPDATE SET "
+      "records = stats_daily.records + excluded.records, "
+      "subjects = stats_daily.subjects + excluded.subjects, "
+      "grams = stats_daily.grams + excluded.grams, points = stats_daily.points + excluded.points");
+  for (const auto& [key, cell] : daily) {
+    const auto& [day, region, domain, methodology, kind] = key;
+    cells.row()
+        .add(day)
+        .add(region)
+        .add(domain)
+        .add(methodology)
+        .add(kind)
+        .add(cell.sums.records)
+        .add(cell.subjects)
+        .add(cell.sums.grams)
+        .add(cell.sums.points);
+  }
+  cells.execute(sql);
+  enterprise.execute(sql);
 
   // Participation: subjects per day and per month, then those credited for the first time.
-  std::string periods = "(SELECT 'd:' || d.day AS period, d.account_id FROM " +
-                        deltas(sql, "rows") +
-                        " d UNION SELECT 'm:' || substr(m.day, 1, 7), m.account_id FROM " +
-                        deltas(sql, "rows2") + " m)";
-  sql << "INSERT INTO stats_participation (period, subjects, new_subjects) "
-         "SELECT p.period, COUNT(DISTINCT CASE WHEN NOT EXISTS (SELECT 1 FROM "
-         "stats_period_subjects s WHERE s.period = p.period AND s.account_id = p.account_id) "
-         "THEN p.account_id END), 0 FROM " +
-             periods +
-             " p WHERE true GROUP BY p.period ORDER BY p.period "
-             "ON CONFLICT (period) DO UPDATE SET "
-             "subjects = stats_participation.subjects + excluded.subjects",
-      soci::use(rows, "rows"), soci::use(rows, "rows2");
-  sql << "INSERT INTO stats_period_subjects (period, account_id) SELECT DISTINCT p.period, "
-         "p.account_id FROM " +
-             periods + " p WHERE true ORDER BY p.period, p.account_id ON CONFLICT DO NOTHING",
-      soci::use(rows, "rows"), soci::use(rows, "rows2");
+  store::BulkInsert period_members(
+      "stats_period_subjects", {{"period", ColumnType::kText}, {"account_id", ColumnType::kInt64}},
+      "ON CONFLICT DO NOTHING");
+  for (const auto& [period, account] : periods) period_members.row().add(period).add(account);
+  auto new_in_period = period_members.executeReportingNew(sql);
+  std::map<std::string, std::int64_t> period_subjects;
+  i = 0;
+  for (const auto& [period, account] : periods) {
+    auto& n = period_subjects[period];
+    if (new_in_period[i++]) ++n;
+  }
+  store::BulkInsert participation("stats_participation",
+                                  {{"period", ColumnType::kText},
+                                   {"subjects", ColumnType::kInt64},
+                                   {"new_subjects", ColumnType::kInt64}},
+                                  "ON CONFLICT (period) DO UPDATE SET "
+                                  "subjects = stats_participation.subjects + excluded.subjects");
+  for (const auto& [period, n] : period_subjects) participation.row().add(period).add(n).add(0);
+  participation.execute(sql);
 
   store::JsonRows accounts;
   for (const auto& [account, day] : first_day) accounts.row().add(account);

@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "analytics/analytics_service.h"
+#include "analytics/rollup_deltas.h"
 
 namespace tph::analytics::detail {
 
-//! Adds JSON rows [day, region, domain, methodology, account, records, grams, points] to the
-//! rollups; first_day is each account's earliest day among them.
-void applyRollupRows(soci::session& sql, const std::string& rows,
-                     const std::map<std::int64_t, std::string>& first_day);
+//! Adds one transaction's changes to the rollups; first_day is each account's earliest day among
+//! them.
+void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& changes,
+                  const std::map<std::int64_t, std::string>& first_day);
 
 //! One rollup cell: its key parts and its figures, as text and integers for comparison.
 struct CellRow {

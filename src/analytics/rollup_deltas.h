@@ -1,19 +1,34 @@
 #pragma once
-// What one crediting transaction changed in the reductions, gathered per reduction and written to
-// the analytics rollups by apply() in a few set-based statements, inside the same transaction, so
-// the rollups never drift from the detail (`tanpuhui analytics check` proves it).
+// What one crediting transaction changed in the reductions, summed per account and cell as they
+// are added, and written to the analytics rollups by apply() inside the same transaction, so the
+// rollups never drift from the detail (`tanpuhui analytics check` proves it).
 
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <string>
-
-#include "store/json_rows.h"
 
 namespace soci {
 class session;
 }
 
 namespace tph::analytics {
+
+//! One account's share of a rollup cell.
+struct AccountCell {
+  std::string day;
+  std::string region_code;
+  std::string domain;
+  std::string methodology_id;
+  std::int64_t account_id = 0;
+  auto operator<=>(const AccountCell&) const = default;
+};
+
+struct CellSums {
+  std::int64_t records = 0;
+  std::int64_t grams = 0;
+  std::int64_t points = 0;
+};
 
 //! Not shared between threads: one per crediting transaction.
 class RollupDeltas {
@@ -22,12 +37,12 @@ class RollupDeltas {
   void add(const std::string& day, const std::string& region_code, const std::string& domain,
            const std::string& methodology_id, std::int64_t account_id, std::int64_t records,
            std::int64_t grams, std::int64_t points);
-  bool empty() const { return rows_.empty(); }
+  bool empty() const { return cells_.empty(); }
   //! Adds the changes to the rollups (cells, participation, enterprise cells), then forgets them.
   void apply(soci::session& sql);
 
  private:
-  store::JsonRows rows_;
+  std::map<AccountCell, CellSums> cells_;
   std::map<std::int64_t, std::string> first_day_;  //!< per account, its earliest day here
 };
 

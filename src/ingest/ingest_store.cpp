@@ -470,7 +470,49 @@ std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t acco
   return out;
 }
 
-BatchStatements::BatchStatements(soci::session& sql) : sql_(sql) {
+namespace {
+
+using store::ColumnType;
+
+std::vector<store::BulkColumn> recordColumns() {
+  return {{"id", ColumnType::kInt64},
+          {"provider_id", ColumnType::kInt64},
+          {"provider_record_id", ColumnType::kText},
+          {"batch_id", ColumnType::kInt64},
+          {"subject_ref", ColumnType::kText},
+          {"methodology_id", ColumnType::kText},
+          {"occurred_at_ms", ColumnType::kInt64},
+          {"region_code", ColumnType::kText},
+          {"inputs_json", ColumnType::kText},
+          {"status", ColumnType::kText},
+          {"reason", ColumnType::kText},
+          {"account_id", ColumnType::kInt64},
+          {"received_at_ms", ColumnType::kInt64},
+          {"decided_at_ms", ColumnType::kInt64}};
+}
+
+std::vector<store::BulkColumn> reductionColumns() {
+  return {{"record_id", ColumnType::kInt64},
+          {"account_id", ColumnType::kInt64},
+          {"provider_id", ColumnType::kInt64},
+          {"methodology_id", ColumnType::kText},
+          {"methodology_version", ColumnType::kInt64},
+          {"domain", ColumnType::kText},
+          {"occurred_at_ms", ColumnType::kInt64},
+          {"day", ColumnType::kText},
+          {"region_code", ColumnType::kText},
+          {"grams", ColumnType::kInt64},
+          {"points", ColumnType::kInt64},
+          {"cap_applied", ColumnType::kText},
+          {"explanation", ColumnType::kText}};
+}
+
+}  // namespace
+
+BatchStatements::BatchStatements(soci::session& sql)
+    : sql_(sql),
+      records_("ingest_records", recordColumns()),
+      reductions_("reductions", reductionColumns()) {
   recent_travel_.emplace(
       (sql.prepare
            << "SELECT occurred_at_ms, provider_id, methodology_id FROM reductions "
@@ -560,32 +602,8 @@ void BatchStatements::queueReductionChange(const std::string& day, const std::st
 }
 
 void BatchStatements::flush() {
-  if (!records_.empty()) {
-    std::string rows = records_.text();
-    sql_ << "INSERT INTO ingest_records (id, provider_id, provider_record_id, batch_id, "
-            "subject_ref, methodology_id, occurred_at_ms, region_code, inputs_json, status, "
-            "reason, account_id, received_at_ms, decided_at_ms) "
-            "SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), value ->> 2, "
-            "CAST(value ->> 3 AS BIGINT), value ->> 4, value ->> 5, CAST(value ->> 6 AS BIGINT), "
-            "value ->> 7, value ->> 8, value ->> 9, value ->> 10, CAST(value ->> 11 AS BIGINT), "
-            "CAST(value ->> 12 AS BIGINT), CAST(value ->> 13 AS BIGINT) FROM " +
-                store::jsonRowsSource(sql_),
-        soci::use(rows);
-    records_.clear();
-  }
-  if (!reductions_.empty()) {
-    std::string rows = reductions_.text();
-    sql_ << "INSERT INTO reductions (record_id, account_id, provider_id, methodology_id, "
-            "methodology_version, domain, occurred_at_ms, day, region_code, grams, points, "
-            "cap_applied, explanation) "
-            "SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), "
-            "CAST(value ->> 2 AS BIGINT), value ->> 3, CAST(value ->> 4 AS INTEGER), value ->> 5, "
-            "CAST(value ->> 6 AS BIGINT), value ->> 7, value ->> 8, CAST(value ->> 9 AS BIGINT), "
-            "CAST(value ->> 10 AS BIGINT), value ->> 11, value ->> 12 FROM " +
-                store::jsonRowsSource(sql_),
-        soci::use(rows);
-    reductions_.clear();
-  }
+  records_.execute(sql_);
+  reductions_.execute(sql_);
   rollups_.apply(sql_);
   flushCaps();
 }
@@ -713,7 +731,16 @@ void BatchStatements::saveCapRows(std::int64_t account_id, const std::string& me
 
 void BatchStatements::flushCaps() {
   if (dirty_.empty()) return;
-  store::JsonRows rows;
+  store::BulkInsert rows("cap_usage",
+                         {{"account_id", ColumnType::kInt64},
+                          {"methodology_id", ColumnType::kText},
+                          {"period", ColumnType::kText},
+                          {"grams", ColumnType::kInt64},
+                          {"input_totals", ColumnType::kText},
+                          {"last_key", ColumnType::kText}},
+                         "ON CONFLICT (account_id, methodology_id, period) DO UPDATE SET "
+                         "grams = cap_usage.grams + excluded.grams, "
+                         "input_totals = excluded.input_totals, last_key = excluded.last_key");
   for (const auto& key : dirty_) {
     auto& row = caps_[key];
     rows.row()
@@ -726,16 +753,7 @@ void BatchStatements::flushCaps() {
     row.delta = 0;
   }
   dirty_.clear();
-  std::string text = rows.text();
-  // WHERE true: SQLite needs it to tell the upsert's ON from a join's.
-  sql_ << "INSERT INTO cap_usage (account_id, methodology_id, period, grams, input_totals, "
-          "last_key) SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, "
-          "CAST(value ->> 3 AS BIGINT), value ->> 4, value ->> 5 FROM " +
-              store::jsonRowsSource(sql_) +
-              " WHERE true ON CONFLICT (account_id, methodology_id, period) DO UPDATE SET "
-              "grams = cap_usage.grams + excluded.grams, input_totals = excluded.input_totals, "
-              "last_key = excluded.last_key",
-      soci::use(text);
+  rows.execute(sql_);
 }
 
 }  // namespace tph::ingest::detail

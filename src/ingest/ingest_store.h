@@ -14,6 +14,7 @@
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
+#include "store/bulk_insert.h"
 #include "store/json_rows.h"
 
 namespace tph::ingest::detail {
@@ -167,7 +168,7 @@ class BatchStatements {
   void flushCaps();
 
   soci::session& sql_;
-  store::JsonRows records_, reductions_;
+  store::BulkInsert records_, reductions_;
   analytics::RollupDeltas rollups_;
   std::vector<std::int64_t> free_ids_;  //!< PostgreSQL: ids taken from the sequence, not yet used
   std::int64_t next_id_ = 0;            //!< SQLite: the next id (the transaction holds the lock)
