@@ -16,10 +16,12 @@
 #include "ingest/binding_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/provider_service.h"
+#include "ingest/reduction_stats.h"
 #include "link/link_hub.h"
 #include "market/market_service.h"
 #include "methodology/methodology_service.h"
 #include "pilot/pilot_service.h"
+#include "region/campaign_service.h"
 #include "region/region_service.h"
 #include "registry/registry_service.h"
 #include "store/database.h"
@@ -48,6 +50,8 @@ struct ApiServer::Services {
         cards(db, clock, accounts),
         rankings(db, clock),
         points_expiry(db, clock, {}),
+        campaigns(db, clock, methodologies),
+        reduction_stats(db),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -69,6 +73,8 @@ struct ApiServer::Services {
   incentive::CardService cards;
   incentive::RankingService rankings;
   incentive::PointsExpiryService points_expiry;
+  region::CampaignService campaigns;
+  ingest::ReductionStats reduction_stats;
   StaticFiles static_files;
 };
 
@@ -92,6 +98,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addCardRoutes(*router_, services_->cards);
   addRankingRoutes(*router_, services_->rankings);
   addPointsExpiryRoutes(*router_, services_->points_expiry);
+  addCampaignRoutes(*router_, services_->campaigns, services_->reduction_stats);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

@@ -52,6 +52,12 @@ class PilotService;
 namespace tph::link {
 class LinkHub;
 }
+namespace tph::region {
+class CampaignService;
+}
+namespace tph::ingest {
+class ReductionStats;
+}
 namespace tph {
 class Clock;
 }
@@ -83,5 +89,7 @@ void addLinkRoutes(Router& router, link::LinkHub* hub);
 void addCardRoutes(Router& router, incentive::CardService& cards);
 void addRankingRoutes(Router& router, incentive::RankingService& rankings);
 void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expiry);
+void addCampaignRoutes(Router& router, region::CampaignService& campaigns,
+                       ingest::ReductionStats& stats);
 
 }  // namespace tph::api

@@ -14,6 +14,7 @@
 #include "core/region_code.h"
 #include "ingest/ingest_store.h"
 #include "methodology/methodology_service.h"
+#include "region/campaign_service.h"
 #include "store/database.h"
 
 namespace tph::ingest {
@@ -196,6 +197,15 @@ class Crediting {
         batch_id_(batch_id) {}
 
   void credit(std::vector<Candidate*> candidates) {
+    if (!candidates.empty()) {
+      // Campaigns whose windows reach the candidates' days: a late record redoes its day.
+      constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+      auto [first, last] = std::minmax_element(
+          candidates.begin(), candidates.end(),
+          [](const Candidate* a, const Candidate* b) { return a->at_ms < b->at_ms; });
+      campaigns_ =
+          region::CampaignWindows::load(sql_, (*first)->at_ms - kDayMs, (*last)->at_ms + kDayMs);
+    }
     std::sort(candidates.begin(), candidates.end(), [](const Candidate* a, const Candidate* b) {
       return std::tie(a->account_id, a->methodology, a->day, a->order_key) <
              std::tie(b->account_id, b->methodology, b->day, b->order_key);
@@ -306,6 +316,10 @@ class Crediting {
       if (!q) throw std::logic_error("a validated record failed to quantify: " + q.error().message);
       std::int64_t grams = q->grams.value();
       std::int64_t points = methodology::pointsFor(grams, def.points_per_kg);
+      auto campaign = campaigns_.bonusFor(def.id, e.fresh ? e.fresh->region : e.stored.region,
+                                          e.fresh ? e.fresh->at_ms : e.stored.at_ms, points);
+      std::int64_t bonus = campaign ? campaign->bonus_points : 0;
+      points += bonus;
       usage.day += q->grams;
       usage.month += q->grams;
       usage.year += q->grams;
@@ -329,13 +343,16 @@ class Crediting {
               toEpochMs(clock_.now()));
           c.row_id = record_id;
         }
+        std::optional<std::int64_t> campaign_id;
+        if (campaign) campaign_id = campaign->campaign_id;
         statements_.queueReduction({record_id, c.account_id, provider_id_, def.id, def.version,
                                     def.domain, c.at_ms, c.day, c.region, grams, points,
-                                    methodology::toString(q->cap), explanation});
+                                    methodology::toString(q->cap), explanation, campaign_id,
+                                    bonus});
         add(c.ledger_account, c.region, points);
         grams_ += grams;
       } else if (grams != e.stored.grams) {
-        detail::updateReduction(sql_, e.stored.record_id, grams, points,
+        detail::updateReduction(sql_, e.stored.record_id, grams, points, bonus,
                                 methodology::toString(q->cap), explanation);
         statements_.queueReductionChange(first.day, e.stored.region, def.domain, def.id,
                                          first.account_id, grams - e.stored.grams,
@@ -367,6 +384,7 @@ class Crediting {
   std::int64_t provider_id_;
   std::int64_t batch_id_;
   methodology::Evaluator evaluator_;
+  region::CampaignWindows campaigns_;
   std::map<std::int64_t, Points> received_;
   std::map<std::string, Points> issued_;
   std::int64_t grams_ = 0;
@@ -857,6 +875,23 @@ std::vector<ReductionEntry> IngestService::history(std::int64_t account_id, int 
       }
     }
     e.explanation = version->explain({given.data(), version->definition().inputs.size()}, *q);
+  }
+  std::set<std::int64_t> campaign_ids;
+  for (const auto& e : entries) {
+    if (e.campaign_id) campaign_ids.insert(*e.campaign_id);
+  }
+  if (campaign_ids.empty()) return entries;
+  auto labels =
+      impl_->db.read([&](soci::session& sql) { return region::campaignLabels(sql, campaign_ids); });
+  for (auto& e : entries) {
+    if (!e.campaign_id || !e.explanation.is_object()) continue;
+    const auto& label = labels[*e.campaign_id];
+    e.explanation["campaign"] = {{"id", *e.campaign_id},
+                                 {"name_zh", label.name_zh},
+                                 {"name_en", label.name_en},
+                                 {"multiplier", label.multiplier_permille / 1000.0},
+                                 {"base_points", e.points - e.campaign_bonus_points},
+                                 {"bonus_points", e.campaign_bonus_points}};
   }
   return entries;
 }

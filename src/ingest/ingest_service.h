@@ -110,7 +110,10 @@ struct ReductionEntry {
   std::int64_t points = 0;
   std::string cap_applied;
   nlohmann::json inputs;  //!< as the provider sent them
+  //! The methodology's explanation, and under "campaign" the campaign that raised the points.
   nlohmann::json explanation;
+  std::optional<std::int64_t> campaign_id;
+  std::int64_t campaign_bonus_points = 0;  //!< included in points
 };
 
 class IngestService {

@@ -290,11 +290,13 @@ void deleteRecord(soci::session& sql, std::int64_t record_id) {
 }
 
 void updateReduction(soci::session& sql, std::int64_t record_id, std::int64_t grams,
-                     std::int64_t points, const std::string& cap, const std::string& explanation) {
-  long long record = record_id, g = grams, p = points;
-  sql << "UPDATE reductions SET grams = :g, points = :p, cap_applied = :c, explanation = :e WHERE "
-         "record_id = :r",
-      soci::use(g), soci::use(p), soci::use(cap), soci::use(explanation), soci::use(record);
+                     std::int64_t points, std::int64_t campaign_bonus_points,
+                     const std::string& cap, const std::string& explanation) {
+  long long record = record_id, g = grams, p = points, bonus = campaign_bonus_points;
+  sql << "UPDATE reductions SET grams = :g, points = :p, campaign_bonus_points = :b, "
+         "cap_applied = :c, explanation = :e WHERE record_id = :r",
+      soci::use(g), soci::use(p), soci::use(bonus), soci::use(cap), soci::use(explanation),
+      soci::use(record);
 }
 
 bool dayHasLockedReductions(soci::session& sql, std::int64_t account_id,
@@ -443,7 +445,8 @@ std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t acco
       (sql.prepare << "SELECT r.record_id, p.provider_key, e.provider_record_id, r.methodology_id, "
                       "r.methodology_version, r.domain, r.occurred_at_ms, r.region_code, r.grams, "
                       "r.points, "
-                      "r.cap_applied, r.explanation, e.inputs_json FROM reductions r JOIN "
+                      "r.cap_applied, r.explanation, e.inputs_json, r.campaign_id, "
+                      "r.campaign_bonus_points FROM reductions r JOIN "
                       "ingest_records e ON "
                       "e.id = r.record_id "
                       "JOIN providers p ON p.id = r.provider_id WHERE r.account_id = :a "
@@ -465,6 +468,8 @@ std::vector<ReductionEntry> accountHistory(soci::session& sql, std::int64_t acco
     e.cap_applied = row.get<std::string>(10);
     e.explanation = nlohmann::json::parse(row.get<std::string>(11), nullptr, false);
     e.inputs = nlohmann::json::parse(row.get<std::string>(12), nullptr, false);
+    e.campaign_id = store::rowOptionalInt64(row, 13);
+    e.campaign_bonus_points = store::rowInt64(row, 14);
     out.push_back(std::move(e));
   }
   return out;
@@ -504,7 +509,9 @@ std::vector<store::BulkColumn> reductionColumns() {
           {"grams", ColumnType::kInt64},
           {"points", ColumnType::kInt64},
           {"cap_applied", ColumnType::kText},
-          {"explanation", ColumnType::kText}};
+          {"explanation", ColumnType::kText},
+          {"campaign_id", ColumnType::kInt64},
+          {"campaign_bonus_points", ColumnType::kInt64}};
 }
 
 }  // namespace
@@ -589,7 +596,9 @@ void BatchStatements::queueReduction(const ReductionRow& row) {
       .add(row.grams)
       .add(row.points)
       .add(row.cap)
-      .add(row.explanation);
+      .add(row.explanation)
+      .add(row.campaign_id)
+      .add(row.campaign_bonus_points);
   rollups_.add(row.day, row.region, row.domain, row.methodology, row.account_id, 1, row.grams,
                row.points);
 }

@@ -85,9 +85,12 @@ struct ReductionRow {
   std::string day, region;
   std::int64_t grams = 0, points = 0;
   std::string cap, explanation;
+  std::optional<std::int64_t> campaign_id;  //!< the campaign that raised the points
+  std::int64_t campaign_bonus_points = 0;   //!< included in points
 };
 void updateReduction(soci::session& sql, std::int64_t record_id, std::int64_t grams,
-                     std::int64_t points, const std::string& cap, const std::string& explanation);
+                     std::int64_t points, std::int64_t campaign_bonus_points,
+                     const std::string& cap, const std::string& explanation);
 
 struct CapRows {
   std::int64_t day_grams = 0, month_grams = 0, year_grams = 0;

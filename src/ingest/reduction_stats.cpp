@@ -106,4 +106,30 @@ RegionReductionTotals ReductionStats::totals(const std::string& region_code,
   });
 }
 
+CampaignReductionFigures ReductionStats::campaign(std::int64_t campaign_id) {
+  return db_.read([&](soci::session& sql) {
+    CampaignReductionFigures f;
+    long long id = campaign_id;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT day, COUNT(*), COUNT(DISTINCT account_id), SUM(grams), "
+                        "SUM(points), SUM(campaign_bonus_points) FROM reductions "
+                        "WHERE campaign_id = :c GROUP BY day ORDER BY day",
+         soci::use(id));
+    for (const auto& r : rows) {
+      f.days.push_back({r.get<std::string>(0), store::rowInt64(r, 1), store::rowInt64(r, 2),
+                        Grams(store::rowInt64(r, 3)), store::rowInt64(r, 4),
+                        store::rowInt64(r, 5)});
+      f.records += f.days.back().records;
+      f.grams += f.days.back().grams;
+      f.points += f.days.back().points;
+      f.bonus_points += f.days.back().bonus_points;
+    }
+    long long subjects = 0;
+    sql << "SELECT COUNT(DISTINCT account_id) FROM reductions WHERE campaign_id = :c",
+        soci::use(id), soci::into(subjects);
+    f.subjects = subjects;
+    return f;
+  });
+}
+
 }  // namespace tph::ingest

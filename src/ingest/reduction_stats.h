@@ -37,6 +37,24 @@ struct RegionReductionTotals {
   std::int64_t methodologies = 0;  //!< distinct methodologies that credited anything
 };
 
+//! What records in a campaign's window earned: totals and, per Shanghai day, the same.
+struct CampaignReductionDay {
+  std::string day;
+  std::int64_t records = 0;
+  std::int64_t subjects = 0;
+  Grams grams;
+  std::int64_t points = 0;        //!< including the bonus
+  std::int64_t bonus_points = 0;  //!< what the multiplier added
+};
+struct CampaignReductionFigures {
+  std::int64_t records = 0;
+  std::int64_t subjects = 0;  //!< distinct carbon accounts
+  Grams grams;
+  std::int64_t points = 0;
+  std::int64_t bonus_points = 0;
+  std::vector<CampaignReductionDay> days;
+};
+
 //! Reads only; safe from many threads (each call leases its own session).
 class ReductionStats {
  public:
@@ -51,6 +69,8 @@ class ReductionStats {
                                       const std::string& until_day);
   RegionReductionTotals totals(const std::string& region_code, const std::string& from_day,
                                const std::string& until_day);
+  //! The reductions a campaign raised (region::Campaign ids).
+  CampaignReductionFigures campaign(std::int64_t campaign_id);
 
  private:
   store::Database& db_;

@@ -217,5 +217,56 @@ TEST(LinkApi, TwoServersAgreeAfterTheProvinceRestartsMidSync) {
   EXPECT_EQ(refused["error"]["code"], "unauthenticated");
 }
 
+TEST(CampaignApi, DefineListCancelAndReadFigures) {
+  ManualClock clock(*parseIso8601("2026-06-01T02:00:00Z"));
+  Node node(clock, std::nullopt);
+  node.login("sz_admin", auth::Role::kRegionAdmin, "440300");
+  node.login("nanshan", auth::Role::kRegionAdmin, "440305");
+  node.login("resident", auth::Role::kResident, "");
+  json day = {{"region", "440300"},
+              {"name_zh", "全国低碳日"},
+              {"announcement_zh", "地铁积分翻倍"},
+              {"starts_at", "2026-06-15"},
+              {"ends_at", "2026-06-15"},
+              {"methodologies", {"travel.metro"}},
+              {"multiplier", 2}};
+  node.call("POST", "/api/v1/campaigns", day, "", 401);
+  node.call("POST", "/api/v1/campaigns", day, "resident", 403);
+  node.call("POST", "/api/v1/campaigns", day, "nanshan", 403);
+  json bad = day;
+  bad["multiplier"] = 1.2345;
+  EXPECT_EQ(node.call("POST", "/api/v1/campaigns", bad, "sz_admin", 422)["error"]["field"],
+            "multiplier");
+  bad = day;
+  bad["starts_at"] = "mid-June";
+  EXPECT_EQ(node.call("POST", "/api/v1/campaigns", bad, "sz_admin", 422)["error"]["field"],
+            "starts_at");
+  auto made = node.call("POST", "/api/v1/campaigns", day, "sz_admin", 201);
+  // A date as the end means the whole day: the window is one Shanghai day.
+  EXPECT_EQ(made["starts_at"], "2026-06-14T16:00:00.000Z");
+  EXPECT_EQ(made["ends_at"], "2026-06-15T16:00:00.000Z");
+  EXPECT_EQ(made["multiplier_permille"], 2000);
+  EXPECT_EQ(made["status"], "scheduled");
+  std::string id = std::to_string(made["id"].get<std::int64_t>());
+
+  auto listed = node.call("GET", "/api/v1/campaigns?region=440305", nullptr, "", 200);
+  ASSERT_EQ(listed["campaigns"].size(), 1u);
+  EXPECT_EQ(listed["campaigns"][0]["name_zh"], "全国低碳日");
+  EXPECT_EQ(
+      node.call("GET", "/api/v1/campaigns?region=440100", nullptr, "", 200)["campaigns"].size(),
+      0u);
+  EXPECT_EQ(node.call("GET", "/api/v1/campaigns?status=over", nullptr, "", 422)["error"]["field"],
+            "status");
+  auto figures = node.call("GET", "/api/v1/campaigns/" + id + "/stats", nullptr, "", 200);
+  EXPECT_EQ(figures["figures"]["records"], 0);
+  node.call("GET", "/api/v1/campaigns/999/stats", nullptr, "", 404);
+
+  node.call("POST", "/api/v1/campaigns/" + id + "/cancel", {{"reason", "改期"}}, "nanshan", 403);
+  auto cancelled = node.call("POST", "/api/v1/campaigns/" + id + "/cancel", {{"reason", "改期"}},
+                             "sz_admin", 200);
+  EXPECT_EQ(cancelled["status"], "cancelled");
+  node.call("POST", "/api/v1/campaigns/" + id + "/cancel", {{"reason", "again"}}, "sz_admin", 409);
+}
+
 }  // namespace
 }  // namespace tph::api
