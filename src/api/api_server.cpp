@@ -20,6 +20,7 @@
 #include "link/link_hub.h"
 #include "market/market_service.h"
 #include "methodology/methodology_service.h"
+#include "pilot/fund_service.h"
 #include "pilot/pilot_service.h"
 #include "region/campaign_service.h"
 #include "region/region_service.h"
@@ -45,6 +46,7 @@ struct ApiServer::Services {
         analytics(db),
         market(db, clock, options.market),
         pilots(db, clock),
+        funds(db, clock),
         link_hub(options.link_key ? std::make_unique<link::LinkHub>(db, clock, *options.link_key)
                                   : nullptr),
         cards(db, clock, accounts),
@@ -69,6 +71,7 @@ struct ApiServer::Services {
   analytics::AnalyticsService analytics;
   market::MarketService market;
   pilot::PilotService pilots;
+  pilot::FundService funds;
   std::unique_ptr<link::LinkHub> link_hub;  //!< null on a node without a link key
   incentive::CardService cards;
   incentive::RankingService rankings;
@@ -94,6 +97,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addStatsRoutes(*router_, services_->analytics);
   addMarketRoutes(*router_, services_->market);
   addPilotRoutes(*router_, services_->pilots);
+  addFundRoutes(*router_, services_->funds);
   addLinkRoutes(*router_, services_->link_hub.get());
   addCardRoutes(*router_, services_->cards);
   addRankingRoutes(*router_, services_->rankings);

@@ -48,7 +48,8 @@ class MarketService;
 }
 namespace tph::pilot {
 class PilotService;
-}
+class FundService;
+}  // namespace tph::pilot
 namespace tph::link {
 class LinkHub;
 }
@@ -84,6 +85,7 @@ void addProvenanceRoutes(Router& router, certify::ProvenanceService& provenance,
 void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics);
 void addMarketRoutes(Router& router, market::MarketService& market);
 void addPilotRoutes(Router& router, pilot::PilotService& pilots);
+void addFundRoutes(Router& router, pilot::FundService& funds);
 //! `hub` is null on a node without a link key: the link routes then answer 503.
 void addLinkRoutes(Router& router, link::LinkHub* hub);
 void addCardRoutes(Router& router, incentive::CardService& cards);

@@ -129,6 +129,40 @@ TEST(PilotApi, FromApplicationToPilotWithTheErrorsOnTheWay) {
   auto pilots = node.call("GET", "/api/v1/pilots", nullptr, "", 200);
   ASSERT_EQ(pilots["pilots"].size(), 1u);
   EXPECT_EQ(pilots["pilots"][0]["region"], "441322");
+
+  // The pilot applies for special funds; the province grants and pays part of it.
+  json project = {{"region", "441322"},
+                  {"title", "博罗低碳景区"},
+                  {"summary", "景区电动接驳车"},
+                  {"task", "low_carbon_travel"},
+                  {"year", 2026},
+                  {"requested_fen", 80'000'000}};
+  node.call("POST", "/api/v1/funds/projects", project, "huidong", 403);
+  json wrong = project;
+  wrong["requested_fen"] = "lots";
+  EXPECT_EQ(node.call("POST", "/api/v1/funds/projects", wrong, "boluo", 422)["error"]["field"],
+            "requested_fen");
+  auto applied = node.call("POST", "/api/v1/funds/projects", project, "boluo", 201);
+  std::string fund = "/api/v1/funds/projects/" + std::to_string(applied["id"].get<int>());
+  node.call("POST", fund + "/decision", {{"grant", true}, {"granted_fen", 60'000'000}}, "boluo",
+            403);
+  node.call("POST", fund + "/decision", {{"grant", true}, {"granted_fen", 60'000'000}}, "gd_admin",
+            200);
+  node.call("POST", fund + "/disbursements",
+            {{"amount_fen", 60'000'001}, {"paid_on", "2026-05-31"}, {"reference", "x"}}, "gd_admin",
+            409);
+  auto paid =
+      node.call("POST", fund + "/disbursements",
+                {{"amount_fen", 20'000'000}, {"paid_on", "2026-05-31"}, {"reference", "A1"}},
+                "gd_admin", 201);
+  EXPECT_EQ(paid["disbursed_fen"], 20'000'000);
+  auto totals = node.call("GET", "/api/v1/funds/totals?year=2026", nullptr, "", 200);
+  ASSERT_EQ(totals["totals"].size(), 1u);
+  EXPECT_EQ(totals["totals"][0]["granted_fen"], 60'000'000);
+  EXPECT_EQ(totals["totals"][0]["disbursed_fen"], 20'000'000);
+  EXPECT_EQ(
+      node.call("GET", "/api/v1/funds/projects?region=441300", nullptr, "", 200)["projects"].size(),
+      1u);
 }
 
 //! Stops the province server after `stop_after` messages, as a crash in the middle of a sync.

@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"
 #include "credited_reductions.h"
 #include "methodology/methodology_service.h"
+#include "pilot/fund_service.h"
 #include "pilot/pilot_service.h"
 #include "region/region_service.h"
 #include "store/database.h"
@@ -279,6 +283,90 @@ TEST_F(PilotTest, ProgressShowsMeasuredFiguresBesideTargets) {
   EXPECT_EQ(listed[0].measured.grams.value(), q2);
   EXPECT_EQ(pilots_.fileProgress(futian_admin_, "440304", 2026, 2, "x").error().code,
             ErrorCode::kNotFound);  // Futian is no pilot
+}
+
+TEST_F(PilotTest, SpecialFundsAreGrantedToPilotsAndNeverOverpaid) {
+  FundService funds(t_.db(), clock_);
+  FundApplication a{"440305", "南山低碳社区改造", "社区光伏与垃圾分类设施", "low_carbon_community",
+                    2026,     Fen(50'000'000)};
+  // Only a designated pilot applies, by its own admin.
+  EXPECT_EQ(funds.apply(nanshan_admin_, a).error().field, "region");
+  approvedNanshan();
+  EXPECT_EQ(funds.apply(futian_admin_, a).error().code, ErrorCode::kForbidden);
+  auto bad = a;
+  bad.task = "space_travel";
+  EXPECT_EQ(funds.apply(nanshan_admin_, bad).error().field, "task");
+  bad = a;
+  bad.requested = Fen(0);
+  EXPECT_EQ(funds.apply(nanshan_admin_, bad).error().field, "requested_fen");
+  auto project = funds.apply(nanshan_admin_, a);
+  ASSERT_TRUE(project.ok()) << project.error().message;
+  EXPECT_EQ(project->state, "applied");
+
+  // Paying before a grant, granting by a region admin or above the request: refused.
+  EXPECT_EQ(funds.disburse(province_, project->id, Fen(1), "2026-05-30", "x").error().field,
+            "state");
+  EXPECT_EQ(funds.decide(sz_admin_, project->id, true, Fen(1), "").error().code,
+            ErrorCode::kForbidden);
+  EXPECT_EQ(funds.decide(province_, project->id, true, Fen(50'000'001), "").error().field,
+            "granted_fen");
+  auto granted = funds.decide(province_, project->id, true, Fen(30'000'000), "按绩效核定");
+  ASSERT_TRUE(granted.ok());
+  EXPECT_EQ(granted->granted.value(), 30'000'000);
+  EXPECT_EQ(funds.decide(province_, project->id, false, Fen(0), "again").error().field, "state");
+
+  ASSERT_TRUE(funds.disburse(province_, project->id, Fen(20'000'000), "2026-05-30", "拨付-1").ok());
+  auto over = funds.disburse(province_, project->id, Fen(10'000'001), "2026-05-31", "拨付-2");
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().field, "amount_fen");
+  EXPECT_EQ(funds.disburse(province_, project->id, Fen(1), "2026-06-02", "future").error().field,
+            "paid_on");
+  auto paid = funds.disburse(province_, project->id, Fen(10'000'000), "2026-05-31", "拨付-2");
+  ASSERT_TRUE(paid.ok());
+  EXPECT_EQ(paid->disbursed.value(), 30'000'000);
+  ASSERT_EQ(paid->disbursements.size(), 2u);
+  EXPECT_EQ(paid->disbursements[1].reference, "拨付-2");
+
+  auto second = funds.apply(nanshan_admin_, a);
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(funds.decide(province_, second->id, false, Fen(0), "重复申报").ok());
+  EXPECT_EQ(funds.decide(province_, second->id, false, Fen(0), "again").error().field, "state");
+
+  auto totals = funds.totals(2026);
+  ASSERT_TRUE(totals.ok());
+  ASSERT_EQ(totals->size(), 1u);
+  EXPECT_EQ((*totals)[0].region_code, "440305");
+  EXPECT_EQ((*totals)[0].projects, 2);
+  EXPECT_EQ((*totals)[0].granted_projects, 1);
+  EXPECT_EQ((*totals)[0].requested.value(), 100'000'000);
+  EXPECT_EQ((*totals)[0].granted.value(), 30'000'000);
+  EXPECT_EQ((*totals)[0].disbursed.value(), 30'000'000);
+  EXPECT_TRUE(funds.totals(2027)->empty());
+  EXPECT_EQ(funds.projects("440300", 0)->size(), 2u);  // the city sees its districts' projects
+  EXPECT_TRUE(funds.projects("440100", 0)->empty());
+  auto verified = t_.db().read([](soci::session& sql) { return audit::verifyAuditChain(sql); });
+  EXPECT_TRUE(verified.ok);
+}
+
+TEST_F(PilotTest, ConcurrentPaymentsNeverExceedTheGrant) {
+  approvedNanshan();
+  FundService funds(t_.db(), clock_);
+  auto project = funds.apply(nanshan_admin_, {"440305", "绿色出行", "共享单车停放点",
+                                              "low_carbon_travel", 2026, Fen(1000)});
+  ASSERT_TRUE(project.ok());
+  ASSERT_TRUE(funds.decide(province_, project->id, true, Fen(1000), "").ok());
+  std::atomic<int> accepted = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      if (funds.disburse(province_, project->id, Fen(300), "2026-05-30", "p" + std::to_string(i))
+              .ok())
+        ++accepted;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(accepted.load(), 3);
+  EXPECT_EQ(funds.project(project->id)->disbursed.value(), 900);
 }
 
 }  // namespace
