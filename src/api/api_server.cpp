@@ -8,6 +8,7 @@
 #include "api/static_files.h"
 #include "certify/certify_service.h"
 #include "certify/provenance_service.h"
+#include "ets/ets_service.h"
 #include "incentive/benefit_service.h"
 #include "incentive/card_service.h"
 #include "incentive/merchant_service.h"
@@ -19,6 +20,7 @@
 #include "link/link_hub.h"
 #include "market/market_service.h"
 #include "methodology/methodology_service.h"
+#include "neutral/neutral_service.h"
 #include "pilot/pilot_service.h"
 #include "region/region_service.h"
 #include "registry/registry_service.h"
@@ -48,6 +50,8 @@ struct ApiServer::Services {
         cards(db, clock, accounts),
         rankings(db, clock),
         points_expiry(db, clock, {}),
+        ets(db, clock),
+        neutral(db, clock, accounts),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -69,6 +73,8 @@ struct ApiServer::Services {
   incentive::CardService cards;
   incentive::RankingService rankings;
   incentive::PointsExpiryService points_expiry;
+  ets::EtsService ets;
+  neutral::NeutralService neutral;
   StaticFiles static_files;
 };
 
@@ -92,6 +98,9 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addCardRoutes(*router_, services_->cards);
   addRankingRoutes(*router_, services_->rankings);
   addPointsExpiryRoutes(*router_, services_->points_expiry);
+  signing_key_ = options.audit_signing_key;
+  addEtsRoutes(*router_, services_->ets, signing_key_.get());
+  addNeutralRoutes(*router_, services_->neutral, options.public_url);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

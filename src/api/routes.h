@@ -52,6 +52,15 @@ class PilotService;
 namespace tph::link {
 class LinkHub;
 }
+namespace tph::ets {
+class EtsService;
+}
+namespace tph::neutral {
+class NeutralService;
+}
+namespace tph::audit {
+class SigningKey;
+}
 namespace tph {
 class Clock;
 }
@@ -83,5 +92,10 @@ void addLinkRoutes(Router& router, link::LinkHub* hub);
 void addCardRoutes(Router& router, incentive::CardService& cards);
 void addRankingRoutes(Router& router, incentive::RankingService& rankings);
 void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expiry);
+//! `signing_key` signs the ETS registry export; null: the export routes answer 503.
+void addEtsRoutes(Router& router, ets::EtsService& ets, const audit::SigningKey* signing_key);
+//! `public_url` prefixes the page URL in certificates' QR codes; empty: from the Host header.
+void addNeutralRoutes(Router& router, neutral::NeutralService& neutral,
+                      const std::string& public_url);
 
 }  // namespace tph::api

@@ -47,6 +47,7 @@ int runServe(const ServeOptions& options) {
 
   api::ApiServerOptions server_options;
   server_options.audit_public_key = audit_key->publicKeyHex();
+  server_options.audit_signing_key = std::make_shared<audit::SigningKey>(*audit_key);
   server_options.http.host = listen->first;
   server_options.http.port = listen->second;
   server_options.http.workers = static_cast<int>(*workers);
