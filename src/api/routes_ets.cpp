@@ -218,7 +218,7 @@ void addScopeAndRuleRoutes(Router& router, ets::EtsService& ets) {
   });
 }
 
-void addAccountRoutes(Router& router, ets::EtsService& ets) {
+void addComplianceRoutes(Router& router, ets::EtsService& ets) {
   router.add({
       .method = "GET",
       .pattern = "/api/v1/ets/accounts/{account_no}/years/{year}",
@@ -425,7 +425,7 @@ void addReportRoutes(Router& router, ets::EtsService& ets, const audit::SigningK
 
 void addEtsRoutes(Router& router, ets::EtsService& ets, const audit::SigningKey* signing_key) {
   addScopeAndRuleRoutes(router, ets);
-  addAccountRoutes(router, ets);
+  addComplianceRoutes(router, ets);
   addReportRoutes(router, ets, signing_key);
 }
 

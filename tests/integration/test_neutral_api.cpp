@@ -225,6 +225,18 @@ TEST(NeutralCli, TheFootprintCalculatorLintsWithTheFactorLibrary) {
                             &out),
             0)
       << out;
+  out.clear();
+  EXPECT_EQ(testing::runCli("neutral footprint --input "
+                            "'{\"travel\":[{\"mode\":\"rail\",\"band\":\"national\","
+                            "\"attendees\":1}],\"round_trip_km\":{\"national\":1000}}'",
+                            &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("30480 g CO2e"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 PHCER"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(testing::runCli("neutral footprint --input '{\"meals\":3}'", &out), 1);
+  EXPECT_NE(out.find("meals"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "account/carbon_accounts.h"
 #include "account/points_ledger.h"
 #include "audit/audit_log.h"
@@ -309,6 +312,30 @@ TEST_F(NeutralTest, ResidentsPayPointsForThePlatformsInventoryInOneTransaction) 
   // Another user cannot pay for someone's footprint.
   EXPECT_EQ(neutral_.neutraliseWithPoints(organiser_, second->id, "p-4").error().code,
             ErrorCode::kForbidden);
+  expectBooksBalanced();
+}
+
+TEST_F(NeutralTest, ParallelNeutralisationsOfOneEventRetireItsUnitsOnce) {
+  issue(expo_account_, 100);
+  auto e = conference(organiser_);
+  std::atomic<int> succeeded{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = neutral_.neutraliseWithUnits(organiser_, e.id,
+                                            {"race-" + std::to_string(i), expo_account_});
+      if (r.ok()) {
+        ++succeeded;
+      } else if (r.error().field == "event") {
+        ++refused;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(succeeded.load(), 1);
+  EXPECT_EQ(refused.load(), 5);
+  EXPECT_EQ(held(expo_account_), Units(86));
+  EXPECT_EQ(neutral_.event(e.id)->retirements.size(), 1u);
   expectBooksBalanced();
 }
 
