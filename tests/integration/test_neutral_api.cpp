@@ -35,6 +35,7 @@ class NeutralApiTest : public ::testing::Test {
     options.http.port = 0;
     options.http.workers = 2;
     options.auth.password_cost = auth::PasswordCost::kMinimum;
+    options.public_url = "https://tph.example.cn/";
     server_ = std::make_unique<ApiServer>(t_.db(), clock_, options);
     client_ = std::make_unique<HttpClient>("127.0.0.1", server_->start());
     for (auto [name, role, region] : {std::tuple{"gd_admin", auth::Role::kProvinceAdmin, "440000"},
@@ -155,7 +156,9 @@ TEST_F(NeutralApiTest, AnOrganiserNeutralisesAnEventWithAPublicPageAndCertificat
   ASSERT_EQ(pdf.status, 200);
   EXPECT_EQ(pdf.header("content-type"), "application/pdf");
   EXPECT_EQ(pdf.body.substr(0, 4), "%PDF");
-  EXPECT_NE(pdf.body.find("/neutral/events/" + std::to_string(e["id"].get<std::int64_t>())),
+  // The QR code opens the web app's page; its URL is in the keywords too.
+  EXPECT_NE(pdf.body.find("https://tph.example.cn/neutral/events/" +
+                          std::to_string(e["id"].get<std::int64_t>())),
             std::string::npos);
   callJson("GET", "/api/v1/neutral/events/9999", nullptr, "", 404);
 }
