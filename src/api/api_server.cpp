@@ -8,6 +8,7 @@
 #include "api/static_files.h"
 #include "certify/certify_service.h"
 #include "certify/provenance_service.h"
+#include "ets/ets_service.h"
 #include "incentive/benefit_service.h"
 #include "incentive/card_service.h"
 #include "incentive/merchant_service.h"
@@ -20,6 +21,7 @@
 #include "link/link_hub.h"
 #include "market/market_service.h"
 #include "methodology/methodology_service.h"
+#include "neutral/neutral_service.h"
 #include "pilot/fund_service.h"
 #include "pilot/pilot_service.h"
 #include "region/campaign_service.h"
@@ -54,6 +56,8 @@ struct ApiServer::Services {
         points_expiry(db, clock, {}),
         campaigns(db, clock, methodologies),
         reduction_stats(db),
+        ets(db, clock),
+        neutral(db, clock, accounts),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -78,6 +82,8 @@ struct ApiServer::Services {
   incentive::PointsExpiryService points_expiry;
   region::CampaignService campaigns;
   ingest::ReductionStats reduction_stats;
+  ets::EtsService ets;
+  neutral::NeutralService neutral;
   StaticFiles static_files;
 };
 
@@ -103,6 +109,9 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addRankingRoutes(*router_, services_->rankings);
   addPointsExpiryRoutes(*router_, services_->points_expiry);
   addCampaignRoutes(*router_, services_->campaigns, services_->reduction_stats);
+  signing_key_ = options.audit_signing_key;
+  addEtsRoutes(*router_, services_->ets, signing_key_.get());
+  addNeutralRoutes(*router_, services_->neutral, options.public_url);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

@@ -15,6 +15,10 @@
 #include "link/link_signing.h"
 #include "market/market_service.h"
 
+namespace tph::audit {
+class SigningKey;
+}
+
 namespace tph::store {
 class Database;
 }
@@ -34,6 +38,9 @@ struct ApiServerOptions {
   std::string audit_public_key;  //!< hex; served at /api/v1/audit/public-key, empty when none
   market::MarketOptions market;
   std::optional<link::LinkKeyPair> link_key;  //!< signs link replies; none disables the hub
+  //! The platform's Ed25519 key, signing ETS registry exports; none disables those downloads.
+  std::shared_ptr<const audit::SigningKey> audit_signing_key;
+  std::string public_url;  //!< the web app's URL for QR codes; empty: from the Host header
 };
 
 inline constexpr const char* kVersion = "0.1.0";
@@ -57,6 +64,7 @@ class ApiServer {
   std::unique_ptr<Services> services_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpServer> server_;
+  std::shared_ptr<const audit::SigningKey> signing_key_;  //!< kept alive for the ETS routes
 };
 
 }  // namespace tph::api

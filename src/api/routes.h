@@ -59,6 +59,15 @@ class CampaignService;
 namespace tph::ingest {
 class ReductionStats;
 }
+namespace tph::ets {
+class EtsService;
+}
+namespace tph::neutral {
+class NeutralService;
+}
+namespace tph::audit {
+class SigningKey;
+}
 namespace tph {
 class Clock;
 }
@@ -93,5 +102,10 @@ void addRankingRoutes(Router& router, incentive::RankingService& rankings);
 void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expiry);
 void addCampaignRoutes(Router& router, region::CampaignService& campaigns,
                        ingest::ReductionStats& stats);
+//! `signing_key` signs the ETS registry export; null: the export routes answer 503.
+void addEtsRoutes(Router& router, ets::EtsService& ets, const audit::SigningKey* signing_key);
+//! `public_url` prefixes the page URL in certificates' QR codes; empty: from the Host header.
+void addNeutralRoutes(Router& router, neutral::NeutralService& neutral,
+                      const std::string& public_url);
 
 }  // namespace tph::api

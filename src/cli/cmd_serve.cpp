@@ -10,10 +10,13 @@ namespace tph::cli {
 
 namespace {
 
+//! The web app's public URL, which certificates' QR codes open; empty: the request's Host header.
+constexpr Setting kPublicUrlSetting{"public_url", "TPH_PUBLIC_URL", ""};
+
 struct ServeOptions {
   CommonOptions common;
   std::optional<std::string> listen, workers, web_root, session_ttl, body_limit, data_dir,
-      audit_key, link_key_file;
+      audit_key, link_key_file, public_url;
 };
 
 int runServe(const ServeOptions& options) {
@@ -47,11 +50,13 @@ int runServe(const ServeOptions& options) {
 
   api::ApiServerOptions server_options;
   server_options.audit_public_key = audit_key->publicKeyHex();
+  server_options.audit_signing_key = std::make_shared<audit::SigningKey>(*audit_key);
   server_options.http.host = listen->first;
   server_options.http.port = listen->second;
   server_options.http.workers = static_cast<int>(*workers);
   server_options.http.body_limit_bytes = static_cast<std::size_t>(*body_limit);
   server_options.web_root = config->get(kWebRootSetting, options.web_root);
+  server_options.public_url = config->get(kPublicUrlSetting, options.public_url);
   server_options.auth.session_ttl = std::chrono::minutes(*ttl);
   if (auto key_file = config->get(kLinkKeyFileSetting, options.link_key_file); !key_file.empty()) {
     auto key = link::loadOrCreateKeyFile(key_file);
@@ -95,6 +100,9 @@ void addServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--link-key-file", options->link_key_file,
                   "Ed25519 key signing this node's link replies; created if missing "
                   "(also TPH_LINK_KEY_FILE; none disables the link routes)");
+  cmd->add_option("--public-url", options->public_url,
+                  "the web app's public URL, e.g. https://tph.example.cn, for the QR codes of "
+                  "certificates (also TPH_PUBLIC_URL; default: the request's Host header)");
   cmd->callback([options, &exit_code] { exit_code = runServe(*options); });
 }
 

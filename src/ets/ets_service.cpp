@@ -353,6 +353,16 @@ Result<std::vector<ComplianceAccount>> EtsService::report(const Principal& calle
   });
 }
 
+Result<SignedOffsetExport> EtsService::offsetExport(const Principal& caller, int year,
+                                                    const audit::SigningKey& key) {
+  if (!caller.hasAnyRole({Role::kProvinceAdmin, Role::kAuditor}))
+    return Error::forbidden("the ETS registry export is for the province and auditors");
+  TPH_TRY(checkYear(year));
+  auto file = db_.read([&](soci::session& sql) { return buildOffsetExport(sql, year); });
+  if (!file) return file.error();
+  return signOffsetExport(std::move(*file), key);
+}
+
 namespace {
 
 //! A scratch file for libxlsxwriter, removed when done.

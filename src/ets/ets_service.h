@@ -13,9 +13,13 @@
 #include "auth/role.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "ets/offset_export.h"
 
 namespace tph::store {
 class Database;
+}
+namespace tph::audit {
+class SigningKey;
 }
 
 namespace tph::ets {
@@ -111,6 +115,10 @@ class EtsService {
   Result<std::vector<ComplianceAccount>> report(const auth::Principal& caller, int year);
   //! The same as an XLSX workbook.
   Result<std::string> reportXlsx(const auth::Principal& caller, int year);
+  //! The export file for the ETS registry of every offset surrender of the year, signed with the
+  //! platform's key (the province, auditors).
+  Result<SignedOffsetExport> offsetExport(const auth::Principal& caller, int year,
+                                          const audit::SigningKey& key);
 
  private:
   store::Database& db_;

@@ -179,4 +179,19 @@ void insertSurrender(soci::session& sql, std::int64_t compliance_account_id,
       soci::use(c), soci::use(op), soci::use(u), soci::use(h), soci::use(key), soci::use(now);
 }
 
+std::vector<YearSurrenderRow> surrendersOfYear(soci::session& sql, int year) {
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT s.id, a.account_no, a.name, s.registry_operation_id, s.units, "
+                      "s.home_province_units, s.at_ms FROM ets_surrenders s "
+                      "JOIN ets_compliance_accounts c ON c.id = s.compliance_account_id "
+                      "JOIN registry_accounts a ON a.id = c.registry_account_id "
+                      "WHERE c.year = :y ORDER BY s.id",
+       soci::use(year));
+  std::vector<YearSurrenderRow> out;
+  for (const auto& r : rows)
+    out.push_back({rowInt64(r, 0), r.get<std::string>(1), r.get<std::string>(2), rowInt64(r, 3),
+                   rowInt64(r, 4), rowInt64(r, 5), rowInt64(r, 6)});
+  return out;
+}
+
 }  // namespace tph::ets::detail

@@ -47,4 +47,14 @@ std::vector<SurrenderRow> surrendersByKey(soci::session& sql, const std::string&
 void insertSurrender(soci::session& sql, std::int64_t compliance_account_id,
                      const SurrenderRow& row, const std::string& key, std::int64_t now_ms);
 
+//! A surrender of a compliance year with its enterprise, for the ETS registry's export.
+struct YearSurrenderRow {
+  std::int64_t id = 0;
+  std::string account_no, enterprise;
+  std::int64_t operation_id = 0;
+  std::int64_t units = 0, home_province_units = 0;
+  std::int64_t at_ms = 0;
+};
+std::vector<YearSurrenderRow> surrendersOfYear(soci::session& sql, int year);
+
 }  // namespace tph::ets::detail

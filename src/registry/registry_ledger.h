@@ -60,6 +60,10 @@ Units heldUnits(soci::session& sql, std::int64_t account_id, const UnitFilter& f
 //! The id of an account by its number.
 std::optional<std::int64_t> findAccountId(soci::session& sql, const std::string& account_no);
 
+//! A recorded operation with its serial ranges (an ETS surrender's, an event's retirement). An
+//! id that names no operation is a broken invariant and throws.
+Operation operation(soci::session& sql, std::int64_t operation_id);
+
 //! A transfer or retirement run inside the caller's transaction (a trade's delivery, an ETS
 //! surrender, an event's neutralisation). The caller has checked who may move the units; this
 //! checks the units, splits blocks lowest serial first, records the operation and audits it.

@@ -308,6 +308,10 @@ std::optional<std::int64_t> findAccountId(soci::session& sql, const std::string&
   return row->id;
 }
 
+Operation operation(soci::session& sql, std::int64_t operation_id) {
+  return detail::loadOperation(sql, operation_id);
+}
+
 Result<Operation> moveUnits(soci::session& sql, const Clock& clock,
                             const MoveUnitsRequest& request) {
   bool transfer = request.kind == "transfer";
