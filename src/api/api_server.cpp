@@ -47,7 +47,7 @@ struct ApiServer::Services {
                                   : nullptr),
         cards(db, clock, accounts),
         rankings(db, clock),
-        points_expiry(db, clock, {}),
+        points_expiry(db, clock),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;

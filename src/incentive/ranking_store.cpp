@@ -1,6 +1,9 @@
 #include "incentive/ranking_store.h"
 
+#include <map>
+
 #include "store/database.h"
+#include "store/json_rows.h"
 
 namespace tph::incentive::detail {
 
@@ -100,27 +103,181 @@ void saveProfile(soci::session& sql, const RankingProfile& p) {
   }
 }
 
-std::vector<RankedRow> rankedResidents(soci::session& sql, std::int64_t from_ms, std::int64_t to_ms,
-                                       const std::string& region_prefix,
-                                       std::optional<std::int64_t> community_id) {
-  long long from = from_ms, to = to_ms, community = community_id.value_or(0);
-  int any_community = community_id ? 0 : 1;
-  std::string like = region_prefix + "%";
+namespace {
+
+constexpr const char* kBoardFrom =
+    "FROM ranking_totals t JOIN ranking_profiles p ON p.user_id = t.user_id "
+    "WHERE t.period = :period AND t.grams > 0 AND p.listed = 1 AND t.region_code LIKE :region "
+    "AND (:any = 1 OR p.community_id = :community) ";
+
+}  // namespace
+
+std::vector<RankedRow> topResidents(soci::session& sql, const BoardFilter& filter, int limit) {
+  std::string like = filter.region_prefix + "%";
+  long long community = filter.community_id.value_or(0);
+  int any = filter.community_id ? 0 : 1;
   std::vector<RankedRow> out;
   soci::rowset<soci::row> rows =
-      (sql.prepare << "SELECT p.user_id, p.nickname, SUM(r.grams), COUNT(*) FROM reductions r "
-                      "JOIN carbon_accounts a ON a.id = r.account_id AND a.kind = 'person' "
-                      "JOIN account_members m ON m.account_id = a.id AND m.role = 'owner' "
-                      "JOIN ranking_profiles p ON p.user_id = m.user_id AND p.listed = 1 "
-                      "WHERE r.occurred_at_ms >= :f AND r.occurred_at_ms < :t "
-                      "AND a.region_code LIKE :r AND (:any = 1 OR p.community_id = :c) "
-                      "GROUP BY p.user_id, p.nickname HAVING SUM(r.grams) > 0 "
-                      "ORDER BY SUM(r.grams) DESC, p.nickname",
-       soci::use(from), soci::use(to), soci::use(like), soci::use(any_community),
-       soci::use(community));
+      (sql.prepare << std::string("SELECT t.user_id, p.nickname, t.grams, t.reductions ") +
+                          kBoardFrom + "ORDER BY t.grams DESC, p.nickname LIMIT :n",
+       soci::use(filter.period), soci::use(like), soci::use(any), soci::use(community),
+       soci::use(limit));
   for (const auto& r : rows)
     out.push_back({rowInt64(r, 0), r.get<std::string>(1), rowInt64(r, 2), rowInt64(r, 3)});
   return out;
+}
+
+std::optional<OwnLine> ownLine(soci::session& sql, const BoardFilter& filter,
+                               std::int64_t user_id) {
+  std::string like = filter.region_prefix + "%";
+  long long community = filter.community_id.value_or(0), uid = user_id;
+  int any = filter.community_id ? 0 : 1;
+  soci::row r;
+  sql << "SELECT t.user_id, p.nickname, t.grams, t.reductions FROM account_members m "
+         "JOIN ranking_totals t ON t.account_id = m.account_id AND t.period = :period "
+         "JOIN ranking_profiles p ON p.user_id = m.user_id "
+         "WHERE m.user_id = :u AND m.role = 'owner' AND t.grams > 0 AND p.listed = 1 "
+         "AND t.region_code LIKE :region AND (:any = 1 OR p.community_id = :community)",
+      soci::use(filter.period), soci::use(uid), soci::use(like), soci::use(any),
+      soci::use(community), soci::into(r);
+  if (!sql.got_data()) return std::nullopt;
+  OwnLine line{{rowInt64(r, 0), r.get<std::string>(1), rowInt64(r, 2), rowInt64(r, 3)}, 0};
+  long long grams = line.row.grams, above = 0;
+  sql << std::string("SELECT COUNT(*) ") + kBoardFrom + "AND t.grams > :g",
+      soci::use(filter.period), soci::use(like), soci::use(any), soci::use(community),
+      soci::use(grams), soci::into(above);
+  line.above = above;
+  return line;
+}
+
+RefreshState loadRefreshState(soci::session& sql, bool lock) {
+  if (lock) sql << "UPDATE ranking_refresh SET watermark = watermark WHERE id = 1";
+  RefreshState state;
+  long long watermark = 0, at = 0;
+  sql << "SELECT watermark, refreshed_at_ms FROM ranking_refresh WHERE id = 1",
+      soci::into(watermark), soci::into(at);
+  state.watermark = watermark;
+  state.refreshed_at_ms = at;
+  soci::rowset<soci::row> rows =
+      sql.prepare << "SELECT from_id, to_id, seen_at_ms FROM ranking_refresh_gaps ORDER BY from_id";
+  for (const auto& r : rows) state.gaps.push_back({rowInt64(r, 0), rowInt64(r, 1), rowInt64(r, 2)});
+  return state;
+}
+
+void saveRefreshState(soci::session& sql, const RefreshState& state) {
+  long long watermark = state.watermark, at = state.refreshed_at_ms;
+  sql << "UPDATE ranking_refresh SET watermark = :w, refreshed_at_ms = :t WHERE id = 1",
+      soci::use(watermark), soci::use(at);
+  sql << "DELETE FROM ranking_refresh_gaps";
+  if (state.gaps.empty()) return;
+  store::JsonRows rows;
+  for (const auto& g : state.gaps) rows.row().add(g.from_id).add(g.to_id).add(g.seen_at_ms);
+  std::string text = rows.text();
+  sql << "INSERT INTO ranking_refresh_gaps (from_id, to_id, seen_at_ms) "
+         "SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), "
+         "CAST(value ->> 2 AS BIGINT) FROM " +
+             store::jsonRowsSource(sql),
+      soci::use(text);
+}
+
+std::vector<ReductionRef> reductionsAfter(soci::session& sql, std::int64_t after_id,
+                                          std::int64_t to_id, std::size_t limit) {
+  long long after = after_id, to = to_id, n = static_cast<long long>(limit);
+  std::vector<ReductionRef> out;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT r.id, r.account_id, r.occurred_at_ms, COALESCE(m.user_id, 0), "
+                      "COALESCE(a.region_code, '') FROM reductions r "
+                      "LEFT JOIN carbon_accounts a ON a.id = r.account_id AND a.kind = 'person' "
+                      "LEFT JOIN account_members m ON m.account_id = a.id AND m.role = 'owner' "
+                      "WHERE r.id > :a AND r.id <= :b ORDER BY r.id LIMIT :n",
+       soci::use(after), soci::use(to), soci::use(n));
+  for (const auto& r : rows)
+    out.push_back(
+        {rowInt64(r, 0), rowInt64(r, 1), rowInt64(r, 2), rowInt64(r, 3), r.get<std::string>(4)});
+  return out;
+}
+
+namespace {
+
+std::string dayRows(const std::vector<AccountDay>& days) {
+  store::JsonRows rows;
+  for (const auto& d : days) rows.row().add(d.account_id).add(d.day).add(d.from_ms).add(d.to_ms);
+  return rows.text();
+}
+
+//! Totals answered in the order of `days`, by row number.
+std::vector<DayTotal> totalsQuery(soci::session& sql, const std::string& query,
+                                  const std::vector<AccountDay>& days) {
+  std::vector<DayTotal> out(days.size());
+  std::map<std::pair<std::int64_t, std::string>, std::size_t> index;
+  for (std::size_t i = 0; i < days.size(); ++i) index[{days[i].account_id, days[i].day}] = i;
+  std::string text = dayRows(days);
+  soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(text));
+  for (const auto& r : rows) {
+    auto it = index.find({rowInt64(r, 0), r.get<std::string>(1)});
+    if (it != index.end()) out[it->second] = {rowInt64(r, 2), rowInt64(r, 3)};
+  }
+  return out;
+}
+
+constexpr const char* kDayKeys =
+    "(SELECT CAST(value ->> 0 AS BIGINT) AS account_id, value ->> 1 AS day, "
+    "CAST(value ->> 2 AS BIGINT) AS from_ms, CAST(value ->> 3 AS BIGINT) AS to_ms FROM ";
+
+}  // namespace
+
+std::vector<DayTotal> dayTotalsNow(soci::session& sql, const std::vector<AccountDay>& days) {
+  return totalsQuery(sql,
+                     std::string("SELECT k.account_id, k.day, SUM(r.grams), COUNT(*) FROM ") +
+                         kDayKeys + store::jsonRowsSource(sql) +
+                         ") k JOIN reductions r ON r.account_id = k.account_id "
+                         "AND r.occurred_at_ms >= k.from_ms AND r.occurred_at_ms < k.to_ms "
+                         "GROUP BY k.account_id, k.day",
+                     days);
+}
+
+std::vector<DayTotal> dayTotalsSummed(soci::session& sql, const std::vector<AccountDay>& days) {
+  return totalsQuery(sql,
+                     std::string("SELECT k.account_id, k.day, d.grams, d.reductions FROM ") +
+                         kDayKeys + store::jsonRowsSource(sql) +
+                         ") k JOIN ranking_daily d ON d.account_id = k.account_id "
+                         "AND d.day = k.day",
+                     days);
+}
+
+void saveDayTotals(soci::session& sql, const std::vector<AccountDay>& days,
+                   const std::vector<DayTotal>& totals) {
+  store::JsonRows rows;
+  for (std::size_t i = 0; i < days.size(); ++i)
+    rows.row().add(days[i].account_id).add(days[i].day).add(totals[i].grams).add(
+        totals[i].reductions);
+  if (rows.empty()) return;
+  std::string text = rows.text();
+  sql << "INSERT INTO ranking_daily (account_id, day, grams, reductions) "
+         "SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, CAST(value ->> 2 AS BIGINT), "
+         "CAST(value ->> 3 AS BIGINT) FROM " +
+             store::jsonRowsSource(sql) +
+             " WHERE true ON CONFLICT (account_id, day) DO UPDATE SET grams = excluded.grams, "
+             "reductions = excluded.reductions",
+      soci::use(text);
+}
+
+void addPeriodTotals(soci::session& sql, const std::vector<PeriodDelta>& deltas) {
+  store::JsonRows rows;
+  for (const auto& d : deltas)
+    rows.row().add(d.period).add(d.account_id).add(d.user_id).add(d.region_code).add(d.grams).add(
+        d.reductions);
+  if (rows.empty()) return;
+  std::string text = rows.text();
+  sql << "INSERT INTO ranking_totals (period, account_id, user_id, region_code, grams, "
+         "reductions) SELECT value ->> 0, CAST(value ->> 1 AS BIGINT), "
+         "CAST(value ->> 2 AS BIGINT), value ->> 3, CAST(value ->> 4 AS BIGINT), "
+         "CAST(value ->> 5 AS BIGINT) FROM " +
+             store::jsonRowsSource(sql) +
+             " WHERE true ON CONFLICT (period, account_id) DO UPDATE SET "
+             "grams = ranking_totals.grams + excluded.grams, "
+             "reductions = ranking_totals.reductions + excluded.reductions",
+      soci::use(text);
 }
 
 }  // namespace tph::incentive::detail
