@@ -51,7 +51,8 @@ struct Province {
   void generate() {
     long long n = subjects(), now = toEpochMs(clock.now());
     auto week = incentive::rankingPeriod("week", clock.now())->first;
-    std::string week_key = "w:" + shanghaiDay(week), month_key = "m:" + shanghaiDay(week).substr(0, 7);
+    std::string week_key = "w:" + shanghaiDay(week),
+                month_key = "m:" + shanghaiDay(week).substr(0, 7);
     auto r = db->transaction([&](soci::session& sql) -> Status {
       sql << "INSERT INTO regions (code, parent_code, level, name_zh, name_en) VALUES "
              "('440000', NULL, 'province', '广东省', 'Guangdong')";

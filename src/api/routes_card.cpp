@@ -247,8 +247,8 @@ void addPartnerRoutes(Router& router, incentive::CardService& cards) {
                  "signed with the partner's secret (X-Tph-Timestamp, X-Tph-Nonce, "
                  "X-Tph-Signature)",
       .tag = "incentive",
-      .request_schema = schema({"confirmations"},
-                               {{"confirmations", {{"type", "array"}, {"items", kObject}}}}),
+      .request_schema =
+          schema({"confirmations"}, {{"confirmations", {{"type", "array"}, {"items", kObject}}}}),
       .response_schema = kObject,
       .handler =
           [&cards](RouteContext& ctx) {

@@ -193,14 +193,13 @@ void addRankingRoutes(Router& router, incentive::RankingService& rankings) {
             if (!board) return errorResponse(board.error());
             json entries = json::array();
             for (const auto& e : board->entries) entries.push_back(entryJson(e));
-            return jsonResponse(
-                {{"period", board->period},
-                 {"scope", board->scope},
-                 {"from", formatIso8601(board->from)},
-                 {"until", formatIso8601(board->until)},
-                 {"entries", entries},
-                 {"yours", board->yours ? entryJson(*board->yours) : json(nullptr)},
-                 {"as_of", formatIso8601(board->as_of)}});
+            return jsonResponse({{"period", board->period},
+                                 {"scope", board->scope},
+                                 {"from", formatIso8601(board->from)},
+                                 {"until", formatIso8601(board->until)},
+                                 {"entries", entries},
+                                 {"yours", board->yours ? entryJson(*board->yours) : json(nullptr)},
+                                 {"as_of", formatIso8601(board->as_of)}});
           },
   });
   router.add({
@@ -288,7 +287,8 @@ void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expir
                          {"required", {"region", "kind", "reason"}},
                          {"properties",
                           {{"region", {{"type", "string"}}},
-                           {"kind", {{"type", "string"}, {"enum", {"year_end", "months", "never"}}}},
+                           {"kind",
+                            {{"type", "string"}, {"enum", {"year_end", "months", "never"}}}},
                            {"term", {{"type", "integer"}}},
                            {"notice_days", {{"type", "integer"}}},
                            {"effective_from", {{"type", "string"}, {"format", "date-time"}}},
@@ -301,7 +301,8 @@ void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expir
             if (!body) return errorResponse(body.error());
             incentive::NewExpiryPolicy p;
             for (auto [field, target] : {std::pair{"region", &p.region_code},
-                                         {"kind", &p.policy.kind}, {"reason", &p.reason}}) {
+                                         {"kind", &p.policy.kind},
+                                         {"reason", &p.reason}}) {
               auto v = requireString(*body, field);
               if (!v) return errorResponse(v.error());
               *target = *v;

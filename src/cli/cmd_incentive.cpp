@@ -85,10 +85,9 @@ nlohmann::json policyJson(const incentive::ExpiryPolicyVersion& v) {
 }
 
 void printPolicy(const incentive::ExpiryPolicyVersion& v) {
-  std::printf("%s v%d: %s %d, notice %d days, effective from %s (%s) — %s\n",
-              v.region_code.c_str(), v.version, v.policy.kind.c_str(), v.policy.term,
-              v.policy.notice_days, formatIso8601(v.effective_from).c_str(), v.created_by.c_str(),
-              v.reason.c_str());
+  std::printf("%s v%d: %s %d, notice %d days, effective from %s (%s) — %s\n", v.region_code.c_str(),
+              v.version, v.policy.kind.c_str(), v.policy.term, v.policy.notice_days,
+              formatIso8601(v.effective_from).c_str(), v.created_by.c_str(), v.reason.c_str());
 }
 
 int runPolicySet(PolicyOptions options) {
@@ -131,8 +130,9 @@ int runPolicyList(const PolicyOptions& options) {
   if (options.json_output) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& v : *list) out.push_back(policyJson(v));
-    std::printf("%s\n",
-                nlohmann::json{{"policies", out}, {"in_force", policyJson(*in_force)}}.dump().c_str());
+    std::printf(
+        "%s\n",
+        nlohmann::json{{"policies", out}, {"in_force", policyJson(*in_force)}}.dump().c_str());
     return 0;
   }
   for (const auto& v : *list) printPolicy(v);
@@ -147,8 +147,9 @@ void addExpiryPolicyCommand(CLI::App& incentive, int& exit_code) {
   policy->require_subcommand(1);
   auto set_options = std::make_shared<PolicyOptions>();
   auto* set = policy->add_subcommand(
-      "set", "Store a new version of a region's policy (audited); it applies from its effective "
-             "date and never expires points before a full notice period");
+      "set",
+      "Store a new version of a region's policy (audited); it applies from its effective "
+      "date and never expires points before a full notice period");
   addCommonOptions(*set, set_options->common);
   set->add_option("--region", set_options->policy.region_code,
                   "the province's code for the default, or a city or county")
@@ -193,8 +194,10 @@ int runRankingsRefresh(const RefreshOptions& options) {
   incentive::RankingService rankings(**db, clock);
   auto r = rankings.refreshAsSystem(options.max_chunks);
   if (!r) return fail(r.error());
-  nlohmann::json out = {{"reductions", r->reductions}, {"account_days", r->account_days},
-                        {"watermark", r->watermark},   {"gaps", r->gaps},
+  nlohmann::json out = {{"reductions", r->reductions},
+                        {"account_days", r->account_days},
+                        {"watermark", r->watermark},
+                        {"gaps", r->gaps},
                         {"caught_up", r->caught_up}};
   if (options.json_output)
     std::printf("%s\n", out.dump().c_str());

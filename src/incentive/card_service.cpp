@@ -120,7 +120,8 @@ void applyDecision(soci::session& sql, const Clock& clock, const detail::Partner
 
 Result<std::string> lineText(const json& line, const char* key, const std::string& where) {
   if (!line.contains(key) || line[key].is_null()) return std::string();
-  if (!line[key].is_string()) return Error::invalid(where + "." + key, std::string(key) + " is a string");
+  if (!line[key].is_string())
+    return Error::invalid(where + "." + key, std::string(key) + " is a string");
   std::string text = line[key];
   if (text.size() > kBankReferenceMaxBytes)
     return Error::invalid(where + "." + key, std::string(key) + " is at most 200 bytes");
@@ -473,15 +474,17 @@ Result<std::vector<ConfirmationOutcome>> CardService::confirmSigned(
   Instant now = clock_.now();
   auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   if (std::llabs(timestamp - now_s) > kCardSignatureMaxSkewSeconds)
-    return Error::unauthenticated("X-Tph-Timestamp is more than 300 seconds from the server's "
-                                  "clock");
+    return Error::unauthenticated(
+        "X-Tph-Timestamp is more than 300 seconds from the server's "
+        "clock");
   bool nonce_ok = request.nonce.size() >= auth::kNonceMinLength &&
                   request.nonce.size() <= auth::kNonceMaxLength &&
                   std::all_of(request.nonce.begin(), request.nonce.end(), [](unsigned char c) {
                     return std::isalnum(c) || c == '-' || c == '_';
                   });
   if (!nonce_ok)
-    return Error::unauthenticated("X-Tph-Nonce must be 16-64 characters of A-Z, a-z, 0-9, '-', '_'");
+    return Error::unauthenticated(
+        "X-Tph-Nonce must be 16-64 characters of A-Z, a-z, 0-9, '-', '_'");
   if (request.signature.empty()) return Error::unauthenticated("X-Tph-Signature is missing");
 
   return db_.transaction([&](soci::session& sql) -> Result<std::vector<ConfirmationOutcome>> {
@@ -501,7 +504,8 @@ Result<std::vector<ConfirmationOutcome>> CardService::confirmSigned(
     auto parsed = json::parse(request.body, nullptr, false);
     if (!parsed.is_object() || !parsed.contains("confirmations") ||
         !parsed["confirmations"].is_array())
-      return Error::invalid("confirmations", "the body is a JSON object with a confirmations array");
+      return Error::invalid("confirmations",
+                            "the body is a JSON object with a confirmations array");
     const auto& lines = parsed["confirmations"];
     if (lines.empty() || lines.size() > kCardConfirmationMaxLines)
       return Error::invalid("confirmations", "1-1000 confirmations per request");
@@ -554,7 +558,8 @@ Result<std::vector<ConfirmationOutcome>> CardService::confirmSigned(
     }
     json decided = json::array();
     for (const auto& o : out)
-      if (o.outcome == "applied") decided.push_back({{"id", o.conversion_id}, {"status", o.status}});
+      if (o.outcome == "applied")
+        decided.push_back({{"id", o.conversion_id}, {"status", o.status}});
     if (applied > 0)
       audit::appendAuditEvent(sql, clock_,
                               {"card-partner:" + p->partner.fields.code,

@@ -54,7 +54,8 @@ std::optional<int> latestBoundary(const PolicySegment& segment, std::optional<In
   const auto& p = segment.version.policy;
   if (p.kind == "never") return std::nullopt;
   Instant upper = at;
-  if (end && *end - std::chrono::milliseconds(1) < upper) upper = *end - std::chrono::milliseconds(1);
+  if (end && *end - std::chrono::milliseconds(1) < upper)
+    upper = *end - std::chrono::milliseconds(1);
   int step = boundaryStep(p);
   int k = monthIndex(upper);
   k -= ((k % step) + step) % step;
@@ -276,8 +277,8 @@ Result<PointsExpiryRun> PointsExpiryService::run(const std::string& actor) {
       for (int i = 0; i < kAnnouncedExpiriesMax; ++i) {
         auto next = nextExpiry(timeline, at);
         if (!next || now < next->expires_at - std::chrono::hours(24) * next->notice_days) break;
-        notice[{toEpochMs(next->expires_at), toEpochMs(next->credited_before),
-                toEpochMs(previous), next->policy_id}]
+        notice[{toEpochMs(next->expires_at), toEpochMs(next->credited_before), toEpochMs(previous),
+                next->policy_id}]
             .push_back(region);
         previous = next->credited_before;
         at = next->expires_at;
@@ -304,16 +305,15 @@ Result<PointsExpiryRun> PointsExpiryService::run(const std::string& actor) {
           ++n;
       }
       if (n > 0)
-        audit::appendAuditEvent(
-            sql, clock_,
-            {actor,
-             "points.expiry_notice",
-             "points-expiry:" + std::to_string(cohort),
-             {{"accounts", n},
-              {"credited_before", formatIso8601(fromEpochMs(key.cutoff_ms))},
-              {"expires_at", formatIso8601(fromEpochMs(key.expires_ms))},
-              {"policy_id", key.policy_id},
-              {"regions", regions}}});
+        audit::appendAuditEvent(sql, clock_,
+                                {actor,
+                                 "points.expiry_notice",
+                                 "points-expiry:" + std::to_string(cohort),
+                                 {{"accounts", n},
+                                  {"credited_before", formatIso8601(fromEpochMs(key.cutoff_ms))},
+                                  {"expires_at", formatIso8601(fromEpochMs(key.expires_ms))},
+                                  {"policy_id", key.policy_id},
+                                  {"regions", regions}}});
       return n;
     });
     if (!noticed) return noticed.error();
@@ -349,13 +349,12 @@ Result<PointsExpiryRun> PointsExpiryService::run(const std::string& actor) {
         if (posted->duplicate) return 0;
         detail::insertPointsExpiry(sql, ledger, cohort, day, points, posted->entry_id,
                                    toEpochMs(now));
-        audit::appendAuditEvent(sql, clock_,
-                                {actor,
-                                 "points.expire",
-                                 "ledger_account:" + std::to_string(ledger),
-                                 {{"cohort", cohort},
-                                  {"credited_before", before},
-                                  {"points", points}}});
+        audit::appendAuditEvent(
+            sql, clock_,
+            {actor,
+             "points.expire",
+             "ledger_account:" + std::to_string(ledger),
+             {{"cohort", cohort}, {"credited_before", before}, {"points", points}}});
         return points;
       });
       if (!expired) return expired.error();
@@ -388,14 +387,13 @@ Result<std::optional<UpcomingExpiry>> PointsExpiryService::upcoming(const auth::
     for (int i = 0; i < kAnnouncedExpiriesMax; ++i) {
       auto next = nextExpiry(timeline, at);
       if (!next) break;
-      auto rows = detail::cohortBalances(sql, toEpochMs(next->credited_before),
-                                         person->ledger_account_id);
+      auto rows =
+          detail::cohortBalances(sql, toEpochMs(next->credited_before), person->ledger_account_id);
       if (!rows.empty() && remaining(rows.front()) > 0) {
         int cohort = cohortOf(next->credited_before);
         return std::optional<UpcomingExpiry>{UpcomingExpiry{
             cohort > 9999 ? cohort / 100 : cohort, next->credited_before,
-            Points(remaining(rows.front())), next->expires_at, next->notice_days,
-            next->policy_id}};
+            Points(remaining(rows.front())), next->expires_at, next->notice_days, next->policy_id}};
       }
       at = next->expires_at;
     }

@@ -60,7 +60,7 @@ struct NewExpiryPolicy {
 };
 
 struct PointsExpiryNotice {
-  int cohort_year = 0;  //!< the year of the last points it covers
+  int cohort_year = 0;                     //!< the year of the last points it covers
   std::optional<Instant> credited_before;  //!< the points credited before this instant
   Points points{0};                        //!< as announced
   Instant expires_at;

@@ -33,8 +33,8 @@ std::vector<CohortBalance> cohortBalances(soci::session& sql, std::int64_t cutof
                           store::jsonRowsSource(sql) +
                           ")) "
                           "GROUP BY c.ledger_account_id ORDER BY c.ledger_account_id",
-       soci::use(cutoff), soci::use(all), soci::use(one),
-       soci::use(any_region), soci::use(region_list));
+       soci::use(cutoff), soci::use(all), soci::use(one), soci::use(any_region),
+       soci::use(region_list));
   for (const auto& r : rows)
     out.push_back({rowInt64(r, 0), rowInt64(r, 1), rowInt64(r, 2), rowInt64(r, 3)});
   return out;
@@ -108,17 +108,16 @@ std::optional<PersonLedger> personLedgerAccount(soci::session& sql, std::int64_t
 
 std::vector<ExpiryPolicyVersion> loadExpiryPolicies(soci::session& sql) {
   std::vector<ExpiryPolicyVersion> out;
-  soci::rowset<soci::row> rows =
-      sql.prepare << "SELECT id, region_code, version, kind, term, notice_days, "
-                     "effective_from_ms, reason, created_by, created_at_ms "
-                     "FROM points_expiry_policies ORDER BY effective_from_ms, id";
+  soci::rowset<soci::row> rows = sql.prepare
+                                 << "SELECT id, region_code, version, kind, term, notice_days, "
+                                    "effective_from_ms, reason, created_by, created_at_ms "
+                                    "FROM points_expiry_policies ORDER BY effective_from_ms, id";
   for (const auto& r : rows) {
     ExpiryPolicyVersion v;
     v.id = rowInt64(r, 0);
     v.region_code = rowText(r, 1);
     v.version = static_cast<int>(rowInt64(r, 2));
-    v.policy = {rowText(r, 3), static_cast<int>(rowInt64(r, 4)),
-                static_cast<int>(rowInt64(r, 5))};
+    v.policy = {rowText(r, 3), static_cast<int>(rowInt64(r, 4)), static_cast<int>(rowInt64(r, 5))};
     v.effective_from = fromEpochMs(rowInt64(r, 6));
     v.reason = rowText(r, 7);
     v.created_by = rowText(r, 8);

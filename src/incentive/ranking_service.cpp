@@ -151,10 +151,17 @@ Result<Leaderboard> RankingService::leaderboard(const Principal& caller,
     return Error::invalid("region", "region is a six-digit GB/T 2260 code");
   if (query.limit < 1 || query.limit > kLeaderboardMaxLimit)
     return Error::invalid("limit", "limit must be 1-200");
-  auto refreshed = refreshChunk(true);
-  for (int i = 1; refreshed && !refreshed->caught_up && i < kLeaderboardReadRefreshChunks; ++i)
-    refreshed = refreshChunk(false);
-  if (!refreshed) return refreshed.error();
+  // Only a stale rollup costs the read a write transaction (which re-checks under its lock).
+  auto refreshed_at = db_.read([&](soci::session& sql) -> Result<std::int64_t> {
+    return detail::loadRefreshState(sql, false).refreshed_at_ms;
+  });
+  if (!refreshed_at) return refreshed_at.error();
+  if (toEpochMs(clock_.now()) - *refreshed_at >= kLeaderboardMaxStalenessMs) {
+    auto refreshed = refreshChunk(true);
+    for (int i = 1; refreshed && !refreshed->caught_up && i < kLeaderboardReadRefreshChunks; ++i)
+      refreshed = refreshChunk(false);
+    if (!refreshed) return refreshed.error();
+  }
   return db_.read([&](soci::session& sql) -> Result<Leaderboard> {
     Leaderboard board;
     board.period = query.period;
@@ -229,9 +236,8 @@ Result<LeaderboardRefresh> RankingService::refreshChunk(bool only_if_stale) {
       out.refreshed_at = fromEpochMs(state.refreshed_at_ms);
       return out;
     }
-    auto fresh = detail::reductionsAfter(sql, state.watermark,
-                                         std::numeric_limits<std::int64_t>::max(),
-                                         kLeaderboardRefreshChunk);
+    auto fresh = detail::reductionsAfter(
+        sql, state.watermark, std::numeric_limits<std::int64_t>::max(), kLeaderboardRefreshChunk);
     std::vector<detail::ReductionRef> read = fresh;
     // Ids skipped earlier: what has appeared since is summed now, the rest stays awaited.
     std::vector<detail::RefreshGap> gaps;
@@ -261,7 +267,8 @@ Result<LeaderboardRefresh> RankingService::refreshChunk(bool only_if_stale) {
     // place (a late record redoing its day) is always in the same account-day as a new one.
     std::map<std::pair<std::int64_t, std::string>, const detail::ReductionRef*> touched;
     for (const auto& r : read)
-      if (r.user_id != 0) touched.emplace(std::pair{r.account_id, shanghaiDay(fromEpochMs(r.occurred_at_ms))}, &r);
+      if (r.user_id != 0)
+        touched.emplace(std::pair{r.account_id, shanghaiDay(fromEpochMs(r.occurred_at_ms))}, &r);
     std::vector<detail::AccountDay> days;
     for (const auto& [key, r] : touched) {
       auto start = toEpochMs(*shanghaiDayStart(key.second));

@@ -70,7 +70,7 @@ struct Leaderboard {
   Instant from, until;
   std::vector<LeaderboardEntry> entries;
   std::optional<LeaderboardEntry> yours;  //!< the caller's own line, when listed and ranked
-  Instant as_of;  //!< when the rollup it is read from was last refreshed
+  Instant as_of;                          //!< when the rollup it is read from was last refreshed
 };
 
 struct LeaderboardRefresh {

@@ -249,8 +249,11 @@ void saveDayTotals(soci::session& sql, const std::vector<AccountDay>& days,
                    const std::vector<DayTotal>& totals) {
   store::JsonRows rows;
   for (std::size_t i = 0; i < days.size(); ++i)
-    rows.row().add(days[i].account_id).add(days[i].day).add(totals[i].grams).add(
-        totals[i].reductions);
+    rows.row()
+        .add(days[i].account_id)
+        .add(days[i].day)
+        .add(totals[i].grams)
+        .add(totals[i].reductions);
   if (rows.empty()) return;
   std::string text = rows.text();
   sql << "INSERT INTO ranking_daily (account_id, day, grams, reductions) "
@@ -265,8 +268,13 @@ void saveDayTotals(soci::session& sql, const std::vector<AccountDay>& days,
 void addPeriodTotals(soci::session& sql, const std::vector<PeriodDelta>& deltas) {
   store::JsonRows rows;
   for (const auto& d : deltas)
-    rows.row().add(d.period).add(d.account_id).add(d.user_id).add(d.region_code).add(d.grams).add(
-        d.reductions);
+    rows.row()
+        .add(d.period)
+        .add(d.account_id)
+        .add(d.user_id)
+        .add(d.region_code)
+        .add(d.grams)
+        .add(d.reductions);
   if (rows.empty()) return;
   std::string text = rows.text();
   sql << "INSERT INTO ranking_totals (period, account_id, user_id, region_code, grams, "

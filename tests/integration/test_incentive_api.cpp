@@ -355,10 +355,10 @@ TEST_F(IncentiveApiTest, LeaderboardProfilesAndCommunitiesOverHttp) {
 }
 
 TEST_F(IncentiveApiTest, BankSystemConfirmsConversionsBySignedRequests) {
-  auto partner = callJson("POST", "/api/v1/card-partners",
-                          {{"code", "icbc-gd"}, {"name", "工商银行"}, {"rate_points", 10},
-                           {"rate_reward", 3}},
-                          "gd_admin", 201);
+  auto partner =
+      callJson("POST", "/api/v1/card-partners",
+               {{"code", "icbc-gd"}, {"name", "工商银行"}, {"rate_points", 10}, {"rate_reward", 3}},
+               "gd_admin", 201);
   std::string secret = partner["export_secret"];
   std::string p = "/api/v1/card-partners/" + std::to_string(partner["id"].get<std::int64_t>());
   auto card =
@@ -388,17 +388,17 @@ TEST_F(IncentiveApiTest, BankSystemConfirmsConversionsBySignedRequests) {
         {"content-type", "application/json"},
         {"x-tph-timestamp", ts},
         {"x-tph-nonce", n},
-        {"x-tph-signature",
-         hmacSha256Hex(key, auth::signingString("POST", target, ts, n, text))}};
+        {"x-tph-signature", hmacSha256Hex(key, auth::signingString("POST", target, ts, n, text))}};
     return client_->send("POST", target, headers, text);
   };
-  json body = {{"confirmations",
-                {{{"conversion_id", kept["id"]}, {"status", "credited"}, {"reference", "B-1"}},
-                 {{"conversion_id", refused["id"]}, {"status", "rejected"}, {"reason", "closed"}}}}};
+  json body = {
+      {"confirmations",
+       {{{"conversion_id", kept["id"]}, {"status", "credited"}, {"reference", "B-1"}},
+        {{"conversion_id", refused["id"]}, {"status", "rejected"}, {"reason", "closed"}}}}};
   EXPECT_EQ(send(body, secret, std::chrono::seconds(-400)).status, 401);  // stale
   EXPECT_EQ(send(body, std::string(64, '0'), std::chrono::seconds(0)).status, 401);
-  auto unsigned_request = client_->send("POST", target, {{"content-type", "application/json"}},
-                                        body.dump());
+  auto unsigned_request =
+      client_->send("POST", target, {{"content-type", "application/json"}}, body.dump());
   EXPECT_EQ(unsigned_request.status, 401);
   EXPECT_EQ(alicePoints(), 100);
 
@@ -429,19 +429,19 @@ TEST_F(IncentiveApiTest, ExpiryPolicyIsSetByTheProvinceAndAnnouncedInTheAccount)
   callJson("POST", "/api/v1/points/expiry-policies", policy, "", 401);
   auto bad = policy;
   bad["kind"] = "weekly";
-  EXPECT_EQ(callJson("POST", "/api/v1/points/expiry-policies", bad, "gd_admin",
-                     422)["error"]["field"],
-            "kind");
+  EXPECT_EQ(
+      callJson("POST", "/api/v1/points/expiry-policies", bad, "gd_admin", 422)["error"]["field"],
+      "kind");
   bad = policy;
   bad.erase("term");
-  EXPECT_EQ(callJson("POST", "/api/v1/points/expiry-policies", bad, "gd_admin",
-                     422)["error"]["field"],
-            "term");
+  EXPECT_EQ(
+      callJson("POST", "/api/v1/points/expiry-policies", bad, "gd_admin", 422)["error"]["field"],
+      "term");
   bad = policy;
   bad["effective_from"] = "2020-01-01T00:00:00+08:00";
-  EXPECT_EQ(callJson("POST", "/api/v1/points/expiry-policies", bad, "gd_admin",
-                     422)["error"]["field"],
-            "effective_from");
+  EXPECT_EQ(
+      callJson("POST", "/api/v1/points/expiry-policies", bad, "gd_admin", 422)["error"]["field"],
+      "effective_from");
   auto stored = callJson("POST", "/api/v1/points/expiry-policies", policy, "gd_admin", 201);
   EXPECT_EQ(stored["version"], 1);
   EXPECT_EQ(stored["notice_days"], 30);

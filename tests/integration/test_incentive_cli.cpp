@@ -48,10 +48,10 @@ TEST(IncentiveCli, ExpireSweepsVouchersAndPointsByPolicy) {
   ASSERT_TRUE(posted.ok());
 
   out.clear();
-  EXPECT_NE(runCli("incentive expiry-policy set --region 440000 --kind months --term 0 --reason x " +
-                       db,
-                   &out),
-            0);
+  EXPECT_NE(
+      runCli("incentive expiry-policy set --region 440000 --kind months --term 0 --reason x " + db,
+             &out),
+      0);
   EXPECT_NE(out.find("--term"), std::string::npos) << out;
   out.clear();
   EXPECT_NE(runCli("incentive expiry-policy set --region 440000 --kind year_end --term 1 "

@@ -201,7 +201,8 @@ TEST_F(CardTest, BankSystemConfirmsAndRejectsBySignedRequestIdempotently) {
                 {{{"conversion_id", kept->id}, {"status", "credited"}, {"reference", "B-1"}},
                  {{"conversion_id", refused->id}, {"status", "rejected"}, {"reason", "closed"}}}}};
   // Not exported yet: the bank cannot know them; nothing changes.
-  auto early = cards_.confirmSigned(signedBy(secret_, partner, body, clock_.now(), "nonce-early-0001"));
+  auto early =
+      cards_.confirmSigned(signedBy(secret_, partner, body, clock_.now(), "nonce-early-0001"));
   ASSERT_TRUE(early.ok()) << early.error().message;
   EXPECT_EQ(early->at(0).outcome, "not_exported");
 
@@ -232,7 +233,8 @@ TEST_F(CardTest, BankSystemConfirmsAndRejectsBySignedRequestIdempotently) {
   EXPECT_EQ(partnerPoints(partner), Points(100));
   // The same request again is a replay; the same decisions signed afresh change nothing.
   EXPECT_EQ(cards_.confirmSigned(good).error().code, ErrorCode::kUnauthenticated);
-  auto again = cards_.confirmSigned(signedBy(secret_, partner, body, clock_.now(), "nonce-again-0001"));
+  auto again =
+      cards_.confirmSigned(signedBy(secret_, partner, body, clock_.now(), "nonce-again-0001"));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->at(0).outcome, "unchanged");
   EXPECT_EQ(again->at(1).outcome, "unchanged");
@@ -241,7 +243,8 @@ TEST_F(CardTest, BankSystemConfirmsAndRejectsBySignedRequestIdempotently) {
   json flip = {{"confirmations",
                 {{{"conversion_id", refused->id}, {"status", "credited"}},
                  {{"conversion_id", 999999}, {"status", "credited"}}}}};
-  auto flipped = cards_.confirmSigned(signedBy(secret_, partner, flip, clock_.now(), "nonce-flip-00001"));
+  auto flipped =
+      cards_.confirmSigned(signedBy(secret_, partner, flip, clock_.now(), "nonce-flip-00001"));
   ASSERT_TRUE(flipped.ok());
   EXPECT_EQ(flipped->at(0).outcome, "conflict");
   EXPECT_EQ(flipped->at(1).outcome, "not_found");
@@ -257,8 +260,8 @@ TEST_F(CardTest, BankSystemConfirmsAndRejectsBySignedRequestIdempotently) {
                {"lines",
                 {{{"conversion_id", kept->id}, {"status", "credited"}},
                  {{"conversion_id", refused->id}, {"status", "rejected"}}}}};
-  auto report =
-      cards_.reconcile(province_, partner, day, file.dump(), cardFileSignature(secret_, file.dump()));
+  auto report = cards_.reconcile(province_, partner, day, file.dump(),
+                                 cardFileSignature(secret_, file.dump()));
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->confirmed, 1);
   EXPECT_EQ(report->rejected, 1);

@@ -155,8 +155,8 @@ TEST_F(PointsExpiryTest, MonthlyPolicyAnnouncesThirtyDaysBeforeAndExpiresOldestF
 TEST_F(PointsExpiryTest, AChangeNeitherReExpiresNorBringsBackWhatWasDueAndGivesFullNotice) {
   PointsExpiryService expiry(t_.db(), clock_);
   clock_.set(*parseIso8601("2024-06-01T10:00:00+08:00"));
-  auto sz = resident("sz", 100, "440305");
-  auto gz = resident("gz", 100, "440100");
+  auto sz = resident("sz_resident", 100, "440305");
+  auto gz = resident("gz_resident", 100, "440100");
   clock_.set(*parseIso8601("2025-06-01T10:00:00+08:00"));
   credit(accounts_.personAccount(sz)->ledger_account, 40, "sz-2025");
   credit(accounts_.personAccount(gz)->ledger_account, 40, "gz-2025");

@@ -215,8 +215,8 @@ TEST_F(RankingTest, RollupFollowsRecomputedReductionsAndIdsCommittedLate) {
   reduce(alice, 100, "2026-03-10T09:10:00+08:00", last + 5);
   EXPECT_EQ(board(), 1300);
   EXPECT_EQ(rankings_.refresh(province_, 10)->gaps, 2);  // before and after the late id
-  EXPECT_EQ(board(), 1300);                                // summed once
-  clock_.advance(std::chrono::minutes(11));                // past the grace: never coming
+  EXPECT_EQ(board(), 1300);                              // summed once
+  clock_.advance(std::chrono::minutes(11));              // past the grace: never coming
   EXPECT_EQ(rankings_.refresh(province_, 10)->gaps, 0);
   EXPECT_EQ(board(), rawGrams(t_, alice.user_id));
   auto all = rankings_.leaderboard(alice, {"all", "", std::nullopt, 50});
