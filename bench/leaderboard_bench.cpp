@@ -115,10 +115,11 @@ struct Province {
       std::abort();
     }
     if (db->backend() == store::Backend::kPostgresql) {
-      db->transaction([](soci::session& sql) -> Status {
+      auto analyzed = db->transaction([](soci::session& sql) -> Status {
         sql << "ANALYZE";
         return {};
       });
+      if (!analyzed) std::abort();
     }
   }
 

@@ -371,7 +371,7 @@ TEST_F(IncentiveApiTest, BankSystemConfirmsConversionsBySignedRequests) {
                           "alice", 201);
   EXPECT_EQ(alicePoints(), 100);
   clock_.advance(std::chrono::hours(24));
-  login("gd_admin");
+  for (const char* name : {"gd_admin", "alice"}) login(name);
   ASSERT_EQ(call("GET", p + "/exports/" + kept["day"].get<std::string>(), {}, "gd_admin").status,
             200);
 
