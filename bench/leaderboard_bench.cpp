@@ -102,9 +102,11 @@ struct Province {
       for (auto [key, scale] : {std::pair{week_key, 1}, {month_key, 4}, {std::string("all"), 40}}) {
         long long s = scale;
         sql << counter +
-                   "INSERT INTO ranking_totals (period, account_id, user_id, region_code, grams, "
-                   "reductions) SELECT :k, i, i, " +
-                   region + ", ((i * 7919) % 100003 + 1) * :s, (i % 30) + 1 FROM n",
+                   "INSERT INTO ranking_totals (period, account_id, user_id, region_code, "
+                   "listed, grams, reductions) SELECT :k, i, i, " +
+                   region +
+                   ", CASE WHEN i % 2 = 0 THEN 1 ELSE 0 END, ((i * 7919) % 100003 + 1) * :s, "
+                   "(i % 30) + 1 FROM n",
             soci::use(n), soci::use(key), soci::use(s);
       }
       sql << "UPDATE ranking_refresh SET refreshed_at_ms = :t", soci::use(now);

@@ -116,7 +116,10 @@ Result<RankingProfile> RankingService::setProfile(const Principal& caller,
     if (community_id && !detail::loadCommunity(sql, *community_id))
       return Error::invalid("community_id", "no such community");
     RankingProfile p{caller.user_id, nickname, listed, community_id, clock_.now()};
+    // Taken after the refresh's lock, so a refresh never writes a listing this change replaced.
+    detail::loadRefreshState(sql, true);
     detail::saveProfile(sql, p);
+    detail::setListed(sql, caller.user_id, listed);
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(),
                              "ranking.profile",
@@ -135,7 +138,9 @@ Result<RankingProfile> RankingService::optOut(const Principal& caller) {
       return Error::notFound("you have no leaderboard profile: you are not listed", "user_id");
     p->listed = false;
     p->updated_at = clock_.now();
+    detail::loadRefreshState(sql, true);
     detail::saveProfile(sql, *p);
+    detail::setListed(sql, caller.user_id, false);
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(), "ranking.opt_out",
                              "user:" + std::to_string(caller.user_id), json::object()});

@@ -10,6 +10,7 @@ namespace tph::incentive::detail {
 namespace {
 
 using store::rowInt64;
+using store::rowOptionalInt64;
 
 constexpr const char* kCommunityColumns =
     "SELECT c.id, c.region_code, c.name, c.created_at_ms, "
@@ -105,49 +106,81 @@ void saveProfile(soci::session& sql, const RankingProfile& p) {
 
 namespace {
 
+// Province and region boards walk ranking_totals_board; a community's few members are found from
+// their profiles first.
 constexpr const char* kBoardFrom =
     "FROM ranking_totals t JOIN ranking_profiles p ON p.user_id = t.user_id "
-    "WHERE t.period = :period AND t.grams > 0 AND p.listed = 1 AND t.region_code LIKE :region "
-    "AND (:any = 1 OR p.community_id = :community) ";
+    "WHERE t.period = :period AND t.listed = 1 AND t.grams > 0 AND t.region_code LIKE :region ";
+constexpr const char* kCommunityFrom =
+    "FROM ranking_profiles p CROSS JOIN account_members m CROSS JOIN ranking_totals t "
+    "WHERE p.community_id = :community AND p.listed = 1 AND m.user_id = p.user_id "
+    "AND m.role = 'owner' AND t.period = :period AND t.account_id = m.account_id "
+    "AND t.grams > 0 AND t.region_code LIKE :region ";
 
 }  // namespace
 
 std::vector<RankedRow> topResidents(soci::session& sql, const BoardFilter& filter, int limit) {
   std::string like = filter.region_prefix + "%";
   long long community = filter.community_id.value_or(0);
-  int any = filter.community_id ? 0 : 1;
   std::vector<RankedRow> out;
-  soci::rowset<soci::row> rows =
-      (sql.prepare << std::string("SELECT t.user_id, p.nickname, t.grams, t.reductions ") +
-                          kBoardFrom + "ORDER BY t.grams DESC, p.nickname LIMIT :n",
-       soci::use(filter.period), soci::use(like), soci::use(any), soci::use(community),
-       soci::use(limit));
-  for (const auto& r : rows)
-    out.push_back({rowInt64(r, 0), r.get<std::string>(1), rowInt64(r, 2), rowInt64(r, 3)});
+  const std::string columns = "SELECT t.user_id, p.nickname, t.grams, t.reductions ";
+  const std::string order = "ORDER BY t.grams DESC, p.nickname LIMIT :n";
+  auto collect = [&](soci::rowset<soci::row>& rows) {
+    for (const auto& r : rows)
+      out.push_back({rowInt64(r, 0), r.get<std::string>(1), rowInt64(r, 2), rowInt64(r, 3)});
+  };
+  if (filter.community_id) {
+    soci::rowset<soci::row> rows =
+        (sql.prepare << columns + kCommunityFrom + order, soci::use(community),
+         soci::use(filter.period), soci::use(like), soci::use(limit));
+    collect(rows);
+  } else {
+    soci::rowset<soci::row> rows = (sql.prepare << columns + kBoardFrom + order,
+                                    soci::use(filter.period), soci::use(like), soci::use(limit));
+    collect(rows);
+  }
   return out;
 }
 
 std::optional<OwnLine> ownLine(soci::session& sql, const BoardFilter& filter,
                                std::int64_t user_id) {
-  std::string like = filter.region_prefix + "%";
-  long long community = filter.community_id.value_or(0), uid = user_id;
-  int any = filter.community_id ? 0 : 1;
-  soci::row r;
-  sql << "SELECT t.user_id, p.nickname, t.grams, t.reductions FROM account_members m "
-         "JOIN ranking_totals t ON t.account_id = m.account_id AND t.period = :period "
-         "JOIN ranking_profiles p ON p.user_id = m.user_id "
-         "WHERE m.user_id = :u AND m.role = 'owner' AND t.grams > 0 AND p.listed = 1 "
-         "AND t.region_code LIKE :region AND (:any = 1 OR p.community_id = :community)",
-      soci::use(filter.period), soci::use(uid), soci::use(like), soci::use(any),
-      soci::use(community), soci::into(r);
+  long long uid = user_id, account = 0;
+  sql << "SELECT c.id FROM account_members m JOIN carbon_accounts c ON c.id = m.account_id "
+         "WHERE m.user_id = :u AND m.role = 'owner' AND c.kind = 'person'",
+      soci::use(uid), soci::into(account);
   if (!sql.got_data()) return std::nullopt;
+  soci::row r;
+  sql << "SELECT t.user_id, p.nickname, t.grams, t.reductions, t.region_code, p.community_id "
+         "FROM ranking_totals t JOIN ranking_profiles p ON p.user_id = t.user_id "
+         "WHERE t.period = :period AND t.account_id = :a AND t.listed = 1 AND t.grams > 0",
+      soci::use(filter.period), soci::use(account), soci::into(r);
+  if (!sql.got_data()) return std::nullopt;
+  if (!r.get<std::string>(4).starts_with(filter.region_prefix)) return std::nullopt;
+  auto own_community = rowOptionalInt64(r, 5);
+  if (filter.community_id && own_community != filter.community_id) return std::nullopt;
   OwnLine line{{rowInt64(r, 0), r.get<std::string>(1), rowInt64(r, 2), rowInt64(r, 3)}, 0};
-  long long grams = line.row.grams, above = 0;
-  sql << std::string("SELECT COUNT(*) ") + kBoardFrom + "AND t.grams > :g",
-      soci::use(filter.period), soci::use(like), soci::use(any), soci::use(community),
-      soci::use(grams), soci::into(above);
+  std::string like = filter.region_prefix + "%";
+  long long grams = line.row.grams, above = 0, community = filter.community_id.value_or(0);
+  if (filter.community_id) {
+    sql << std::string("SELECT COUNT(*) ") + kCommunityFrom + "AND t.grams > :g",
+        soci::use(community), soci::use(filter.period), soci::use(like), soci::use(grams),
+        soci::into(above);
+  } else {
+    // Counted in the index alone: listed, grams and region are all in ranking_totals_board.
+    sql << "SELECT COUNT(*) FROM ranking_totals t WHERE t.period = :period AND t.listed = 1 "
+           "AND t.grams > :g AND t.region_code LIKE :region",
+        soci::use(filter.period), soci::use(grams), soci::use(like), soci::into(above);
+  }
   line.above = above;
   return line;
+}
+
+void setListed(soci::session& sql, std::int64_t user_id, bool listed) {
+  long long uid = user_id;
+  int flag = listed ? 1 : 0;
+  sql << "UPDATE ranking_totals SET listed = :l WHERE account_id IN (SELECT m.account_id FROM "
+         "account_members m WHERE m.user_id = :u AND m.role = 'owner')",
+      soci::use(flag), soci::use(uid);
 }
 
 RefreshState loadRefreshState(soci::session& sql, bool lock) {
@@ -277,12 +310,15 @@ void addPeriodTotals(soci::session& sql, const std::vector<PeriodDelta>& deltas)
         .add(d.reductions);
   if (rows.empty()) return;
   std::string text = rows.text();
-  sql << "INSERT INTO ranking_totals (period, account_id, user_id, region_code, grams, "
-         "reductions) SELECT value ->> 0, CAST(value ->> 1 AS BIGINT), "
-         "CAST(value ->> 2 AS BIGINT), value ->> 3, CAST(value ->> 4 AS BIGINT), "
-         "CAST(value ->> 5 AS BIGINT) FROM " +
+  sql << "INSERT INTO ranking_totals (period, account_id, user_id, region_code, listed, grams, "
+         "reductions) SELECT k.period, k.account_id, k.user_id, k.region_code, "
+         "COALESCE((SELECT p.listed FROM ranking_profiles p WHERE p.user_id = k.user_id), 0), "
+         "k.grams, k.reductions FROM (SELECT value ->> 0 AS period, "
+         "CAST(value ->> 1 AS BIGINT) AS account_id, CAST(value ->> 2 AS BIGINT) AS user_id, "
+         "value ->> 3 AS region_code, CAST(value ->> 4 AS BIGINT) AS grams, "
+         "CAST(value ->> 5 AS BIGINT) AS reductions FROM " +
              store::jsonRowsSource(sql) +
-             " WHERE true ON CONFLICT (period, account_id) DO UPDATE SET "
+             ") k WHERE true ON CONFLICT (period, account_id) DO UPDATE SET "
              "grams = ranking_totals.grams + excluded.grams, "
              "reductions = ranking_totals.reductions + excluded.reductions",
       soci::use(text);

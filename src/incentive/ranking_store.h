@@ -47,6 +47,8 @@ struct OwnLine {
   std::int64_t above = 0;
 };
 std::optional<OwnLine> ownLine(soci::session& sql, const BoardFilter& filter, std::int64_t user_id);
+//! Mirrors a profile's listing onto the user's rollup rows.
+void setListed(soci::session& sql, std::int64_t user_id, bool listed);
 
 // The leaderboard rollup's refresh (ranking_daily, ranking_totals, ranking_refresh).
 struct RefreshGap {

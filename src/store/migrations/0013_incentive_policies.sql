@@ -45,16 +45,20 @@ CREATE TABLE ranking_daily (
   reductions BIGINT NOT NULL,
   PRIMARY KEY (account_id, day)
 );
+-- listed mirrors the owner's profile (kept by the profile's changes), so a board and a rank count
+-- are one range of ranking_totals_board without visiting the profiles.
 CREATE TABLE ranking_totals (
   period TEXT NOT NULL,
   account_id BIGINT NOT NULL REFERENCES carbon_accounts (id),
   user_id BIGINT NOT NULL REFERENCES users (id),
   region_code TEXT NOT NULL,
+  listed INTEGER NOT NULL CHECK (listed IN (0, 1)),
   grams BIGINT NOT NULL,
   reductions BIGINT NOT NULL,
   PRIMARY KEY (period, account_id)
 );
-CREATE INDEX ranking_totals_board ON ranking_totals (period, grams);
+CREATE INDEX ranking_totals_board ON ranking_totals (period, listed, grams, region_code);
+CREATE INDEX ranking_totals_account ON ranking_totals (account_id);
 -- The refresh's state: every reduction with id <= watermark has been summed, except the ids in
 -- ranking_refresh_gaps (ids skipped while their transaction had not committed), re-read until
 -- they appear or are older than the grace period (a rolled-back transaction's ids never do).
