@@ -1,7 +1,8 @@
 // Leaderboards at scale: a generated province of TPH_BENCH_SUBJECTS residents (default 1,000,000;
 // half of them listed, spread over 20 cities and 1,000 communities) with week, month and all-time
 // totals in the rollup, and the boards a portal asks for: the province, a city, a community, each
-// with the caller's own line. Also the rollup's refresh of a chunk of new reductions. SQLite in a
+// with the caller's own line. Also the rollup's refresh of 100,000 new reductions spread over the
+// week (what the job must keep up with while ingest credits). SQLite in a
 // temporary file by default; TPH_BENCH_DATABASE_URL=postgresql://... runs it on PostgreSQL (an
 // empty database it may fill).
 
@@ -175,6 +176,60 @@ void BM_Leaderboard_CommunityWeekTop50(benchmark::State& state) {
   board(state, {"week", "", 7, 50}, false);
 }
 BENCHMARK(BM_Leaderboard_CommunityWeekTop50)->Unit(benchmark::kMillisecond);
+
+//! Credits `count` new reductions to residents spread over the province, over the last five days.
+void newReductions(Province& p, long long count) {
+  long long now = toEpochMs(p.clock.now()), n = subjects(), day_ms = 24LL * 3600 * 1000;
+  auto r = p.db->transaction([&](soci::session& sql) -> Status {
+    sql << "INSERT INTO providers (provider_key, name, kind, pseudonym_key, created_by, "
+           "created_at_ms) VALUES ('bench-metro', 'Metro', 'transit', 'k', 'bench', :t)",
+        soci::use(now);
+    long long provider = 0, batch = 0;
+    sql << "SELECT id FROM providers WHERE provider_key = 'bench-metro'", soci::into(provider);
+    sql << "INSERT INTO ingest_batches (provider_id, source, received_at_ms, records, credited, "
+           "duplicate, held, quarantined, digest) VALUES (:p, 'bench', :t, 0, 0, 0, 0, 0, 'd')",
+        soci::use(provider), soci::use(now);
+    sql << "SELECT MAX(id) FROM ingest_batches", soci::into(batch);
+    const std::string counter =
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :count) ";
+    // Record i goes to resident (i * 13) % n + 1, (i % 5) days ago.
+    sql << counter +
+               "INSERT INTO ingest_records (id, provider_id, provider_record_id, batch_id, "
+               "subject_ref, methodology_id, occurred_at_ms, region_code, inputs_json, status, "
+               "account_id, received_at_ms) SELECT i, :p, 'b' || i, :b, 's', 'transit.metro', "
+               ":t - (i % 5) * :d, '440300', '{}', 'credited', (i * 13) % :n + 1, :t2 FROM c",
+        soci::use(count), soci::use(provider), soci::use(batch), soci::use(now), soci::use(day_ms),
+        soci::use(n), soci::use(now);
+    sql << counter +
+               "INSERT INTO reductions (id, record_id, account_id, provider_id, methodology_id, "
+               "methodology_version, domain, occurred_at_ms, day, region_code, grams, points, "
+               "cap_applied, explanation) SELECT i, i, (i * 13) % :n + 1, :p, 'transit.metro', 1, "
+               "'transport', :t - (i % 5) * :d, '', '440300', 100 + i % 900, 0, '', '' FROM c",
+        soci::use(count), soci::use(n), soci::use(provider), soci::use(now), soci::use(day_ms);
+    return {};
+  });
+  if (!r) std::abort();
+}
+
+void BM_LeaderboardRefresh_100kNewReductions(benchmark::State& state) {
+  auto& p = province();
+  constexpr long long kReductions = 100'000;
+  newReductions(p, kReductions);
+  incentive::RankingService rankings(*p.db, p.clock);
+  for (auto _ : state) {
+    auto r = rankings.refreshAsSystem(1'000);
+    if (!r || r->reductions != kReductions) {
+      state.SkipWithError("the refresh did not read every new reduction");
+      break;
+    }
+  }
+  state.counters["reductions_per_s"] =
+      benchmark::Counter(static_cast<double>(kReductions), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_LeaderboardRefresh_100kNewReductions)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
 
 }  // namespace
 
