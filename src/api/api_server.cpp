@@ -53,7 +53,7 @@ struct ApiServer::Services {
                                   : nullptr),
         cards(db, clock, accounts),
         rankings(db, clock),
-        points_expiry(db, clock, {}),
+        points_expiry(db, clock),
         campaigns(db, clock, methodologies),
         reduction_stats(db),
         ets(db, clock),

@@ -239,6 +239,41 @@ void addPartnerRoutes(Router& router, incentive::CardService& cards) {
             return render(cards.reconciliation(ctx.caller(), *id, ctx.param("day")), reportJson);
           },
   });
+  router.add({
+      .method = "POST",
+      .pattern = "/api/v1/card-partners/{id}/confirmations",
+      .access = Access::kPublic,
+      .summary = "The bank's system confirms (credited) or rejects exported conversions by id; "
+                 "signed with the partner's secret (X-Tph-Timestamp, X-Tph-Nonce, "
+                 "X-Tph-Signature)",
+      .tag = "incentive",
+      .request_schema =
+          schema({"confirmations"}, {{"confirmations", {{"type", "array"}, {"items", kObject}}}}),
+      .response_schema = kObject,
+      .handler =
+          [&cards](RouteContext& ctx) {
+            auto id = parseId(ctx.param("id"), "id");
+            if (!id) return errorResponse(id.error());
+            incentive::SignedPartnerRequest r{
+                *id,
+                ctx.request.method,
+                ctx.request.target,
+                std::string(ctx.request.header("x-tph-timestamp")),
+                std::string(ctx.request.header("x-tph-nonce")),
+                std::string(ctx.request.header("x-tph-signature")),
+                ctx.request.body,
+            };
+            auto outcomes = cards.confirmSigned(r);
+            if (!outcomes) return errorResponse(outcomes.error());
+            json out = json::array();
+            for (const auto& o : *outcomes)
+              out.push_back({{"conversion_id", o.conversion_id},
+                             {"outcome", o.outcome},
+                             {"status", o.status.empty() ? json(nullptr) : json(o.status)},
+                             {"message", o.message}});
+            return jsonResponse({{"results", out}});
+          },
+  });
 }
 
 void addLinkRoutes(Router& router, incentive::CardService& cards) {

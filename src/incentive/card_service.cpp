@@ -8,6 +8,7 @@
 #include "account/carbon_accounts.h"
 #include "account/points_ledger.h"
 #include "audit/audit_log.h"
+#include "auth/auth_service.h"
 #include "core/crypto.h"
 #include "incentive/card_store.h"
 #include "incentive/incentive_common.h"
@@ -93,6 +94,38 @@ ReconciliationReport reportOf(std::int64_t partner_id, const std::string& day,
     }
   }
   return r;
+}
+
+//! Confirms or rejects one exported conversion in the caller's transaction; a rejection refunds
+//! the points under the key card-rejected:ID, which a file and the API share.
+void applyDecision(soci::session& sql, const Clock& clock, const detail::PartnerRow& partner,
+                   const detail::ConversionRow& row, bool credited, const std::string& reference,
+                   const std::string& reason, const std::string& via) {
+  const auto& c = row.conversion;
+  std::string id = std::to_string(c.id);
+  std::optional<std::int64_t> refund;
+  if (!credited) {
+    auto posted = account::postEntry(
+        sql,
+        detail::transferEntry("card-rejected:" + id, "card_refund", "card conversion " + id,
+                              partner.ledger_account_id, row.ledger_account_id, c.points),
+        clock);
+    if (!posted) throw std::logic_error("a card partner account does not cover a refund");
+    refund = posted->entry_id;
+  }
+  if (!detail::decideConversion(sql, c.id, credited ? "confirmed" : "rejected", reference, reason,
+                                refund, via, toEpochMs(clock.now())))
+    throw std::logic_error("an exported conversion could not be decided");
+}
+
+Result<std::string> lineText(const json& line, const char* key, const std::string& where) {
+  if (!line.contains(key) || line[key].is_null()) return std::string();
+  if (!line[key].is_string())
+    return Error::invalid(where + "." + key, std::string(key) + " is a string");
+  std::string text = line[key];
+  if (text.size() > kBankReferenceMaxBytes)
+    return Error::invalid(where + "." + key, std::string(key) + " is at most 200 bytes");
+  return text;
 }
 
 }  // namespace
@@ -391,17 +424,7 @@ Result<ReconciliationReport> CardService::reconcile(const Principal& caller,
         discrepancies.push_back("conversion " + id + " was already " + c.status);
         continue;
       }
-      std::optional<std::int64_t> refund;
-      if (!l.credited) {
-        auto posted = account::postEntry(
-            sql,
-            detail::transferEntry("card-rejected:" + id, "card_refund", "card conversion " + id,
-                                  p->ledger_account_id, it->second->ledger_account_id, c.points),
-            clock_);
-        if (!posted) throw std::logic_error("a card partner account does not cover a refund");
-        refund = posted->entry_id;
-      }
-      detail::decideConversion(sql, l.id, wanted, l.reference, l.reason, refund, toEpochMs(now));
+      applyDecision(sql, clock_, *p, *it->second, l.credited, l.reference, l.reason, "file");
       ++(l.credited ? confirmed : rejected);
     }
     detail::recordReconciliation(sql, partner_id, day, json(discrepancies).dump(), toEpochMs(now));
@@ -435,6 +458,115 @@ Result<ReconciliationReport> CardService::reconciliation(const Principal& caller
       for (const auto& s : d) report.discrepancies.push_back(s.get<std::string>());
     if (exported->reconciled_at_ms) report.reconciled_at = fromEpochMs(*exported->reconciled_at_ms);
     return report;
+  });
+}
+
+Result<std::vector<ConfirmationOutcome>> CardService::confirmSigned(
+    const SignedPartnerRequest& request) {
+  long long timestamp = 0;
+  try {
+    std::size_t used = 0;
+    timestamp = std::stoll(request.timestamp, &used);
+    if (used != request.timestamp.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    return Error::unauthenticated("X-Tph-Timestamp must be Unix seconds");
+  }
+  Instant now = clock_.now();
+  auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (std::llabs(timestamp - now_s) > kCardSignatureMaxSkewSeconds)
+    return Error::unauthenticated(
+        "X-Tph-Timestamp is more than 300 seconds from the server's "
+        "clock");
+  bool nonce_ok = request.nonce.size() >= auth::kNonceMinLength &&
+                  request.nonce.size() <= auth::kNonceMaxLength &&
+                  std::all_of(request.nonce.begin(), request.nonce.end(), [](unsigned char c) {
+                    return std::isalnum(c) || c == '-' || c == '_';
+                  });
+  if (!nonce_ok)
+    return Error::unauthenticated(
+        "X-Tph-Nonce must be 16-64 characters of A-Z, a-z, 0-9, '-', '_'");
+  if (request.signature.empty()) return Error::unauthenticated("X-Tph-Signature is missing");
+
+  return db_.transaction([&](soci::session& sql) -> Result<std::vector<ConfirmationOutcome>> {
+    // The partner's requests run one at a time, so two deciding one conversion cannot race.
+    detail::lockPartner(sql, request.partner_id);
+    auto p = detail::loadPartner(sql, request.partner_id);
+    if (!p) return Error::unauthenticated("unknown card partner");
+    auto expected = hmacSha256Hex(
+        p->export_secret, auth::signingString(request.method, request.target, request.timestamp,
+                                              request.nonce, request.body));
+    if (!constantTimeEquals(expected, request.signature))
+      return Error::unauthenticated("signature does not match the request");
+    auto prune = toEpochMs(now - std::chrono::seconds(2 * kCardSignatureMaxSkewSeconds));
+    if (!detail::recordPartnerNonce(sql, p->partner.id, request.nonce, toEpochMs(now), prune))
+      return Error::unauthenticated("nonce was already used; sign each request afresh");
+
+    auto parsed = json::parse(request.body, nullptr, false);
+    if (!parsed.is_object() || !parsed.contains("confirmations") ||
+        !parsed["confirmations"].is_array())
+      return Error::invalid("confirmations",
+                            "the body is a JSON object with a confirmations array");
+    const auto& lines = parsed["confirmations"];
+    if (lines.empty() || lines.size() > kCardConfirmationMaxLines)
+      return Error::invalid("confirmations", "1-1000 confirmations per request");
+    std::vector<ConfirmationOutcome> out;
+    std::set<std::int64_t> seen;
+    std::int64_t applied = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& l = lines[i];
+      std::string where = "confirmations[" + std::to_string(i) + "]";
+      if (!l.is_object() || !l.contains("conversion_id") || !l["conversion_id"].is_number_integer())
+        return Error::invalid(where + ".conversion_id", "conversion_id is an integer");
+      std::string status = l.contains("status") && l["status"].is_string() ? l["status"] : "";
+      if (status != "credited" && status != "rejected")
+        return Error::invalid(where + ".status", "status is credited or rejected");
+      auto reference = lineText(l, "reference", where);
+      if (!reference) return reference.error();
+      auto reason = lineText(l, "reason", where);
+      if (!reason) return reason.error();
+      auto id = l["conversion_id"].get<std::int64_t>();
+      if (!seen.insert(id).second)
+        return Error::invalid(where + ".conversion_id",
+                              "conversion " + std::to_string(id) + " appears twice");
+      bool credited = status == "credited";
+      std::string wanted = credited ? "confirmed" : "rejected";
+      ConfirmationOutcome o{id, "", "", ""};
+      auto row = detail::loadConversion(sql, id);
+      if (!row || row->conversion.partner_id != p->partner.id) {
+        o.outcome = "not_found";
+        o.message = "no conversion " + std::to_string(id) + " of this partner";
+      } else if (row->conversion.status == wanted) {
+        o.outcome = "unchanged";
+        o.status = wanted;
+        o.message = "already " + wanted;
+      } else if (row->conversion.status == "pending") {
+        o.outcome = "not_exported";
+        o.status = "pending";
+        o.message = "the conversion is in the export of " + row->conversion.day +
+                    ", which has not been made";
+      } else if (row->conversion.status != "exported") {
+        o.outcome = "conflict";
+        o.status = row->conversion.status;
+        o.message = "the conversion was already " + row->conversion.status;
+      } else {
+        applyDecision(sql, clock_, *p, *row, credited, *reference, *reason, "api");
+        o.outcome = "applied";
+        o.status = wanted;
+        ++applied;
+      }
+      out.push_back(std::move(o));
+    }
+    json decided = json::array();
+    for (const auto& o : out)
+      if (o.outcome == "applied")
+        decided.push_back({{"id", o.conversion_id}, {"status", o.status}});
+    if (applied > 0)
+      audit::appendAuditEvent(sql, clock_,
+                              {"card-partner:" + p->partner.fields.code,
+                               "card.confirm",
+                               "card_partner:" + std::to_string(p->partner.id),
+                               {{"conversions", decided}, {"lines", out.size()}}});
+    return out;
   });
 }
 

@@ -30,6 +30,9 @@ inline constexpr std::int64_t kCardConversionMaxPoints = 10'000'000;
 inline constexpr std::size_t kCardTokenMinBytes = 8;
 inline constexpr std::size_t kCardTokenMaxBytes = 128;
 inline constexpr std::size_t kCardReconciliationMaxLines = 100'000;
+inline constexpr std::size_t kCardConfirmationMaxLines = 1'000;
+//! A bank's signed request may be this far from the server's clock either way.
+inline constexpr std::int64_t kCardSignatureMaxSkewSeconds = 300;
 
 struct CardPartnerFields {
   std::string code;  //!< e.g. "icbc-gd": lower-case letters, digits and dashes
@@ -102,6 +105,27 @@ struct ReconciliationReport {
   std::optional<Instant> reconciled_at;
 };
 
+//! A bank's machine-to-machine request, signed with the partner's secret like a provider's
+//! request: hex HMAC-SHA256(secret, METHOD\nTARGET\nTIMESTAMP\nNONCE\nhex(SHA-256(body))).
+struct SignedPartnerRequest {
+  std::int64_t partner_id = 0;
+  std::string method;
+  std::string target;     //!< path and query exactly as sent
+  std::string timestamp;  //!< Unix seconds
+  std::string nonce;      //!< 16-64 of A-Z a-z 0-9 - _, once per partner
+  std::string signature;
+  std::string body;
+};
+
+//! What became of one line of a bank's confirmation request.
+struct ConfirmationOutcome {
+  std::int64_t conversion_id = 0;
+  std::string outcome;  //!< applied, unchanged (the same decision again), conflict, not_exported,
+                        //!< not_found (no such conversion of this partner)
+  std::string status;   //!< the conversion's status after the request ("" when not found)
+  std::string message;
+};
+
 //! hex HMAC-SHA256(secret, body): the signature of an export and of a confirmation file.
 std::string cardFileSignature(const std::string& secret, const std::string& body);
 
@@ -146,6 +170,13 @@ class CardService {
                                          const std::string& signature);
   Result<ReconciliationReport> reconciliation(const auth::Principal& caller,
                                               std::int64_t partner_id, const std::string& day);
+
+  //! The bank's system confirms (`credited`) or rejects exported conversions by id, in a request
+  //! signed with the partner's secret: `{confirmations: [{conversion_id, status, reference,
+  //! reason}]}`. One transaction; a rejection refunds the points as reconciliation does (the
+  //! same ledger key, so a file and the API never refund twice); sending the same decision again
+  //! changes nothing. A stale, replayed or wrongly signed request is unauthenticated.
+  Result<std::vector<ConfirmationOutcome>> confirmSigned(const SignedPartnerRequest& request);
 
  private:
   store::Database& db_;

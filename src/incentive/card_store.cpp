@@ -239,15 +239,29 @@ void markDayExported(soci::session& sql, std::int64_t partner_id, const std::str
 
 bool decideConversion(soci::session& sql, std::int64_t id, const std::string& status,
                       const std::string& reference, const std::string& reason,
-                      std::optional<std::int64_t> refund_entry_id, std::int64_t now_ms) {
+                      std::optional<std::int64_t> refund_entry_id, const std::string& via,
+                      std::int64_t now_ms) {
   long long cid = id, now = now_ms, refund = refund_entry_id.value_or(0);
   soci::indicator ind = refund_entry_id ? soci::i_ok : soci::i_null;
   soci::statement st =
       (sql.prepare << "UPDATE card_conversions SET status = :s, bank_reference = :r, "
-                      "bank_reason = :why, refund_entry_id = :e, reconciled_at_ms = :t "
-                      "WHERE id = :id AND status = 'exported'",
+                      "bank_reason = :why, refund_entry_id = :e, reconciled_at_ms = :t, "
+                      "decided_via = :v WHERE id = :id AND status = 'exported'",
        soci::use(status), soci::use(reference), soci::use(reason), soci::use(refund, ind),
-       soci::use(now), soci::use(cid));
+       soci::use(now), soci::use(via), soci::use(cid));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+bool recordPartnerNonce(soci::session& sql, std::int64_t partner_id, const std::string& nonce,
+                        std::int64_t now_ms, std::int64_t prune_before_ms) {
+  long long pid = partner_id, now = now_ms, prune = prune_before_ms;
+  sql << "DELETE FROM card_partner_nonces WHERE partner_id = :p AND seen_at_ms < :t",
+      soci::use(pid), soci::use(prune);
+  soci::statement st =
+      (sql.prepare << "INSERT INTO card_partner_nonces (partner_id, nonce, seen_at_ms) "
+                      "VALUES (:p, :n, :t) ON CONFLICT (partner_id, nonce) DO NOTHING",
+       soci::use(pid), soci::use(nonce), soci::use(now));
   st.execute(true);
   return st.get_affected_rows() == 1;
 }

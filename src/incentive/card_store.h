@@ -55,9 +55,15 @@ std::vector<ConversionRow> conversionsOfDay(soci::session& sql, std::int64_t par
                                             const std::string& day);
 void markDayExported(soci::session& sql, std::int64_t partner_id, const std::string& day);
 //! Confirms or rejects an exported conversion; false when it was not exported (any more).
+//! `via` is "file" or "api".
 bool decideConversion(soci::session& sql, std::int64_t id, const std::string& status,
                       const std::string& reference, const std::string& reason,
-                      std::optional<std::int64_t> refund_entry_id, std::int64_t now_ms);
+                      std::optional<std::int64_t> refund_entry_id, const std::string& via,
+                      std::int64_t now_ms);
+//! Records a signed request's nonce (and forgets those seen before `prune_before_ms`); false when
+//! the partner has used it already.
+bool recordPartnerNonce(soci::session& sql, std::int64_t partner_id, const std::string& nonce,
+                        std::int64_t now_ms, std::int64_t prune_before_ms);
 
 struct ExportRow {
   CardExport file;

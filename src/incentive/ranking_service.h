@@ -23,6 +23,15 @@ namespace tph::incentive {
 inline constexpr std::size_t kNicknameMinChars = 2;
 inline constexpr std::size_t kNicknameMaxBytes = 48;
 inline constexpr int kLeaderboardMaxLimit = 200;
+//! A board is served from the rollup; a read finding it older than this refreshes it first.
+inline constexpr std::int64_t kLeaderboardMaxStalenessMs = 60'000;
+//! Reductions one refresh transaction reads.
+inline constexpr std::size_t kLeaderboardRefreshChunk = 20'000;
+//! Chunks a read's refresh may run before serving (the cron job runs until caught up).
+inline constexpr int kLeaderboardReadRefreshChunks = 5;
+//! Ids skipped below the watermark are re-read for this long (a rolled-back insert's never come).
+inline constexpr std::int64_t kLeaderboardGapGraceMs = 10 * 60'000;
+inline constexpr std::size_t kLeaderboardMaxGaps = 10'000;
 
 struct Community {
   std::int64_t id = 0;
@@ -61,6 +70,16 @@ struct Leaderboard {
   Instant from, until;
   std::vector<LeaderboardEntry> entries;
   std::optional<LeaderboardEntry> yours;  //!< the caller's own line, when listed and ranked
+  Instant as_of;                          //!< when the rollup it is read from was last refreshed
+};
+
+struct LeaderboardRefresh {
+  std::int64_t reductions = 0;    //!< reductions read (new ones and re-read gaps)
+  std::int64_t account_days = 0;  //!< person account-days whose totals changed
+  std::int64_t watermark = 0;     //!< every reduction id up to it is summed, gaps aside
+  std::int64_t gaps = 0;          //!< id ranges still awaited
+  bool caught_up = false;         //!< nothing newer was left to read
+  Instant refreshed_at;
 };
 
 //! The Shanghai period an instant falls in: [from, until). `all` starts at the epoch.
@@ -83,10 +102,21 @@ class RankingService {
   //! Opts out: the caller disappears from every leaderboard (the nickname is kept, unlisted).
   Result<RankingProfile> optOut(const auth::Principal& caller);
 
-  //! `caller` may be anonymous (user_id 0): leaderboards are public.
+  //! `caller` may be anonymous (user_id 0): leaderboards are public. Served from the rollup,
+  //! refreshed first when it is older than kLeaderboardMaxStalenessMs.
   Result<Leaderboard> leaderboard(const auth::Principal& caller, const LeaderboardQuery& query);
 
+  //! Brings the leaderboard rollup up to date with `reductions`: reads reductions past the
+  //! watermark in chunks (at most `max_chunks`), re-sums each account-day they touch and adds the
+  //! change to the week, month and all-time totals. The job behind `tanpuhui incentive
+  //! rankings-refresh`; `caller` must be a province admin.
+  Result<LeaderboardRefresh> refresh(const auth::Principal& caller, int max_chunks);
+  Result<LeaderboardRefresh> refreshAsSystem(int max_chunks);
+
  private:
+  //! One chunk in one transaction; with `only_if_stale`, nothing when the rollup is fresh.
+  Result<LeaderboardRefresh> refreshChunk(bool only_if_stale);
+
   store::Database& db_;
   const Clock& clock_;
 };

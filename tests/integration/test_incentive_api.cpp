@@ -10,6 +10,7 @@
 #include "api/api_server.h"
 #include "api/http_client.h"
 #include "auth/auth_service.h"
+#include "core/crypto.h"
 #include "incentive/card_service.h"
 #include "region/region_service.h"
 #include "store/database.h"
@@ -351,6 +352,118 @@ TEST_F(IncentiveApiTest, LeaderboardProfilesAndCommunitiesOverHttp) {
            "/api/v1/leaderboards?period=month&community=" +
                std::to_string(community["id"].get<std::int64_t>()),
            nullptr, "", 200);
+}
+
+TEST_F(IncentiveApiTest, BankSystemConfirmsConversionsBySignedRequests) {
+  auto partner =
+      callJson("POST", "/api/v1/card-partners",
+               {{"code", "icbc-gd"}, {"name", "工商银行"}, {"rate_points", 10}, {"rate_reward", 3}},
+               "gd_admin", 201);
+  std::string secret = partner["export_secret"];
+  std::string p = "/api/v1/card-partners/" + std::to_string(partner["id"].get<std::int64_t>());
+  auto card =
+      callJson("POST", "/api/v1/cards",
+               {{"partner_id", partner["id"]}, {"card_token", "tok_alice_0001"}}, "alice", 201);
+  std::string c = "/api/v1/cards/" + std::to_string(card["id"].get<std::int64_t>());
+  auto kept = callJson("POST", c + "/conversions", {{"points", 50}, {"idempotency_key", "k1"}},
+                       "alice", 201);
+  auto refused = callJson("POST", c + "/conversions", {{"points", 100}, {"idempotency_key", "k2"}},
+                          "alice", 201);
+  EXPECT_EQ(alicePoints(), 100);
+  clock_.advance(std::chrono::hours(24));
+  for (const char* name : {"gd_admin", "alice"}) login(name);
+  ASSERT_EQ(call("GET", p + "/exports/" + kept["day"].get<std::string>(), {}, "gd_admin").status,
+            200);
+
+  std::string target = p + "/confirmations";
+  int nonce = 0;
+  // Signs as the bank does: HMAC-SHA256(secret, METHOD\nTARGET\nTIMESTAMP\nNONCE\nsha256(body)).
+  auto send = [&](const json& body, const std::string& key, std::chrono::seconds skew) {
+    std::string text = body.dump();
+    std::string ts = std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch() + skew)
+            .count());
+    std::string n = "bank-nonce-" + std::to_string(100000 + ++nonce);
+    HttpHeaders headers = {
+        {"content-type", "application/json"},
+        {"x-tph-timestamp", ts},
+        {"x-tph-nonce", n},
+        {"x-tph-signature", hmacSha256Hex(key, auth::signingString("POST", target, ts, n, text))}};
+    return client_->send("POST", target, headers, text);
+  };
+  json body = {
+      {"confirmations",
+       {{{"conversion_id", kept["id"]}, {"status", "credited"}, {"reference", "B-1"}},
+        {{"conversion_id", refused["id"]}, {"status", "rejected"}, {"reason", "closed"}}}}};
+  EXPECT_EQ(send(body, secret, std::chrono::seconds(-400)).status, 401);  // stale
+  EXPECT_EQ(send(body, std::string(64, '0'), std::chrono::seconds(0)).status, 401);
+  auto unsigned_request =
+      client_->send("POST", target, {{"content-type", "application/json"}}, body.dump());
+  EXPECT_EQ(unsigned_request.status, 401);
+  EXPECT_EQ(alicePoints(), 100);
+
+  auto ok = send(body, secret, std::chrono::seconds(0));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  auto results = json::parse(ok.body)["results"];
+  EXPECT_EQ(results[0]["outcome"], "applied");
+  EXPECT_EQ(results[1]["status"], "rejected");
+  EXPECT_EQ(alicePoints(), 200);  // the rejected conversion's 100 points are back
+  auto again = send(body, secret, std::chrono::seconds(0));
+  EXPECT_EQ(json::parse(again.body)["results"][1]["outcome"], "unchanged");
+  EXPECT_EQ(alicePoints(), 200);
+  auto bad = send({{"confirmations", {{{"conversion_id", "x"}}}}}, secret, std::chrono::seconds(0));
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(json::parse(bad.body)["error"]["field"], "confirmations[0].conversion_id");
+  auto conversions = callJson("GET", "/api/v1/card-conversions", nullptr, "alice", 200);
+  EXPECT_EQ(conversions["conversions"][0]["status"], "rejected");
+  EXPECT_EQ(conversions["conversions"][0]["bank_reason"], "closed");
+  EXPECT_EQ(conversions["conversions"][1]["bank_reference"], "B-1");
+  auto check = t_.db().read([](soci::session& sql) { return account::verifyLedger(sql); });
+  EXPECT_TRUE(check.ok) << check.problem;
+}
+
+TEST_F(IncentiveApiTest, ExpiryPolicyIsSetByTheProvinceAndAnnouncedInTheAccount) {
+  json policy = {{"region", "440000"}, {"kind", "months"}, {"term", 3}, {"reason", "按月清理"}};
+  callJson("POST", "/api/v1/points/expiry-policies", policy, "sz_admin", 403);
+  callJson("POST", "/api/v1/points/expiry-policies", policy, "alice", 403);
+  callJson("POST", "/api/v1/points/expiry-policies", policy, "", 401);
+  auto bad = policy;
+  bad["kind"] = "weekly";
+  EXPECT_EQ(
+      callJson("POST", "/api/v1/points/expiry-policies", bad, "gd_admin", 422)["error"]["field"],
+      "kind");
+  bad = policy;
+  bad.erase("term");
+  EXPECT_EQ(
+      callJson("POST", "/api/v1/points/expiry-policies", bad, "gd_admin", 422)["error"]["field"],
+      "term");
+  bad = policy;
+  bad["effective_from"] = "2020-01-01T00:00:00+08:00";
+  EXPECT_EQ(
+      callJson("POST", "/api/v1/points/expiry-policies", bad, "gd_admin", 422)["error"]["field"],
+      "effective_from");
+  auto stored = callJson("POST", "/api/v1/points/expiry-policies", policy, "gd_admin", 201);
+  EXPECT_EQ(stored["version"], 1);
+  EXPECT_EQ(stored["notice_days"], 30);
+  auto listed = callJson("GET", "/api/v1/points/expiry-policies?region=440305", nullptr, "", 200);
+  EXPECT_TRUE(listed["policies"].empty());  // none of its own
+  EXPECT_EQ(listed["in_force"]["id"], stored["id"]);
+
+  // Alice's 250 points were credited on 10 March: under "3 months after the month earned" they
+  // expire when June ends; the account shows it ahead of any notice.
+  auto account = callJson("GET", "/api/v1/points/expiry-notices", nullptr, "alice", 200);
+  EXPECT_TRUE(account["notices"].empty());
+  EXPECT_EQ(account["upcoming"]["points"], 250);
+  EXPECT_EQ(account["upcoming"]["expires_at"],
+            formatIso8601(*parseIso8601("2026-07-01T00:00:00+08:00")));
+}
+
+TEST_F(IncentiveApiTest, LeaderboardRefreshIsTheProvincesAndBoardsSayHowFreshTheyAre) {
+  callJson("POST", "/api/v1/leaderboards/refresh", json::object(), "sz_admin", 403);
+  auto r = callJson("POST", "/api/v1/leaderboards/refresh", json::object(), "gd_admin", 200);
+  EXPECT_EQ(r["caught_up"], true);
+  auto board = callJson("GET", "/api/v1/leaderboards?period=all", nullptr, "", 200);
+  EXPECT_EQ(board["as_of"], formatIso8601(clock_.now()));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // `tanpuhui incentive expire`, the daily cron sweep: points credited long enough ago expire as a
-// ledger posting; a bad policy is refused naming its option.
+// ledger posting under the stored policy; `incentive expiry-policy` stores and lists versions, a
+// bad one refused naming its option; `incentive rankings-refresh` brings the leaderboards up to
+// date.
 
 #include <gtest/gtest.h>
 
@@ -46,8 +48,32 @@ TEST(IncentiveCli, ExpireSweepsVouchersAndPointsByPolicy) {
   ASSERT_TRUE(posted.ok());
 
   out.clear();
-  EXPECT_NE(runCli("incentive expire --years-after 20 " + db, &out), 0);
-  EXPECT_NE(out.find("years_after"), std::string::npos) << out;
+  EXPECT_NE(
+      runCli("incentive expiry-policy set --region 440000 --kind months --term 0 --reason x " + db,
+             &out),
+      0);
+  EXPECT_NE(out.find("--term"), std::string::npos) << out;
+  out.clear();
+  EXPECT_NE(runCli("incentive expiry-policy set --region 440000 --kind year_end --term 1 "
+                   "--reason x --effective-from 2020-01-01T00:00:00+08:00 " +
+                       db,
+                   &out),
+            0);
+  EXPECT_NE(out.find("effective_from"), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(runCli("incentive expiry-policy set --region 440000 --kind year_end --term 2 "
+                   "--notice-days 45 --reason '两年有效' --json " +
+                       db,
+                   &out),
+            0)
+      << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["version"], 1);
+  out.clear();
+  ASSERT_EQ(runCli("incentive expiry-policy list --json " + db, &out), 0) << out;
+  auto listed = nlohmann::json::parse(out);
+  EXPECT_EQ(listed["policies"].size(), 1u);
+  EXPECT_EQ(listed["in_force"]["term"], 2);
+  EXPECT_EQ(listed["in_force"]["created_by"], "cli:incentive-expiry-policy");
   out.clear();
   EXPECT_NE(runCli("incentive expire --skip-vouchers --skip-points " + db, &out), 0);
 
@@ -63,6 +89,12 @@ TEST(IncentiveCli, ExpireSweepsVouchersAndPointsByPolicy) {
   EXPECT_NE(out.find("0 points expired"), std::string::npos) << out;
   auto check = t.db().read([](soci::session& sql) { return account::verifyLedger(sql); });
   EXPECT_TRUE(check.ok) << check.problem;
+
+  out.clear();
+  ASSERT_EQ(runCli("incentive rankings-refresh --json " + db, &out), 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["caught_up"], true);
+  out.clear();
+  EXPECT_NE(runCli("incentive rankings-refresh --max-chunks 0 " + db, &out), 0);
 }
 
 }  // namespace

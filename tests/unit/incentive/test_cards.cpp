@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "auth/auth_service.h"
+#include "core/crypto.h"
 #include "incentive/card_service.h"
 #include "incentive_fixture.h"
 
@@ -166,6 +168,106 @@ TEST_F(CardTest, ConcurrentFirstExportsOfADayAnswerOneFile) {
     EXPECT_EQ(r->body, results[0]->body);
     EXPECT_EQ(r->conversions, 5);
   }
+}
+
+//! A request signed as a bank's system signs it, at the clock's time.
+SignedPartnerRequest signedBy(const std::string& secret, std::int64_t partner, const json& body,
+                              Instant at, const std::string& nonce) {
+  SignedPartnerRequest r;
+  r.partner_id = partner;
+  r.method = "POST";
+  r.target = "/api/v1/card-partners/" + std::to_string(partner) + "/confirmations";
+  r.timestamp = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count());
+  r.nonce = nonce;
+  r.body = body.dump();
+  r.signature =
+      hmacSha256Hex(secret, auth::signingString(r.method, r.target, r.timestamp, r.nonce, r.body));
+  return r;
+}
+
+TEST_F(CardTest, BankSystemConfirmsAndRejectsBySignedRequestIdempotently) {
+  auto alice = resident("alice", 1000);
+  auto partner = bank(10, 3);
+  auto link = cards_.linkCard(alice, partner, "tok_6222_alice_01");
+  ASSERT_TRUE(link.ok());
+  auto kept = cards_.convert(alice, link->id, Points(100), "k1");
+  auto refused = cards_.convert(alice, link->id, Points(200), "k2");
+  ASSERT_TRUE(kept.ok() && refused.ok());
+  std::string day = kept->day;
+  EXPECT_EQ(pointsOf(alice), Points(700));
+
+  json body = {{"confirmations",
+                {{{"conversion_id", kept->id}, {"status", "credited"}, {"reference", "B-1"}},
+                 {{"conversion_id", refused->id}, {"status", "rejected"}, {"reason", "closed"}}}}};
+  // Not exported yet: the bank cannot know them; nothing changes.
+  auto early =
+      cards_.confirmSigned(signedBy(secret_, partner, body, clock_.now(), "nonce-early-0001"));
+  ASSERT_TRUE(early.ok()) << early.error().message;
+  EXPECT_EQ(early->at(0).outcome, "not_exported");
+
+  clock_.advance(std::chrono::hours(24));
+  ASSERT_TRUE(cards_.exportDay(province_, partner, day).ok());
+
+  // Stale, wrongly signed, signed by another secret or for another partner: refused.
+  auto stale = signedBy(secret_, partner, body, clock_.now() - std::chrono::seconds(301),
+                        "nonce-stale-0001");
+  EXPECT_EQ(cards_.confirmSigned(stale).error().code, ErrorCode::kUnauthenticated);
+  auto forged = signedBy(std::string(64, 'a'), partner, body, clock_.now(), "nonce-forged-001");
+  EXPECT_EQ(cards_.confirmSigned(forged).error().code, ErrorCode::kUnauthenticated);
+  auto tampered = signedBy(secret_, partner, body, clock_.now(), "nonce-tamper-001");
+  tampered.body[tampered.body.size() - 2] = ' ';
+  EXPECT_EQ(cards_.confirmSigned(tampered).error().code, ErrorCode::kUnauthenticated);
+  auto other = signedBy(secret_, partner + 1, body, clock_.now(), "nonce-other-0001");
+  EXPECT_EQ(cards_.confirmSigned(other).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(pointsOf(alice), Points(700));
+
+  auto good = signedBy(secret_, partner, body, clock_.now(), "nonce-good-00001");
+  auto applied = cards_.confirmSigned(good);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  ASSERT_EQ(applied->size(), 2u);
+  EXPECT_EQ(applied->at(0).outcome, "applied");
+  EXPECT_EQ(applied->at(0).status, "confirmed");
+  EXPECT_EQ(applied->at(1).status, "rejected");
+  EXPECT_EQ(pointsOf(alice), Points(900));  // the rejected 200 came back
+  EXPECT_EQ(partnerPoints(partner), Points(100));
+  // The same request again is a replay; the same decisions signed afresh change nothing.
+  EXPECT_EQ(cards_.confirmSigned(good).error().code, ErrorCode::kUnauthenticated);
+  auto again =
+      cards_.confirmSigned(signedBy(secret_, partner, body, clock_.now(), "nonce-again-0001"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->at(0).outcome, "unchanged");
+  EXPECT_EQ(again->at(1).outcome, "unchanged");
+  EXPECT_EQ(pointsOf(alice), Points(900));
+  // Changing a decision, or naming a conversion of nobody's, is reported per line.
+  json flip = {{"confirmations",
+                {{{"conversion_id", refused->id}, {"status", "credited"}},
+                 {{"conversion_id", 999999}, {"status", "credited"}}}}};
+  auto flipped =
+      cards_.confirmSigned(signedBy(secret_, partner, flip, clock_.now(), "nonce-flip-00001"));
+  ASSERT_TRUE(flipped.ok());
+  EXPECT_EQ(flipped->at(0).outcome, "conflict");
+  EXPECT_EQ(flipped->at(1).outcome, "not_found");
+  // A bad body is a 422 naming the line.
+  json bad = {{"confirmations", {{{"conversion_id", kept->id}, {"status", "maybe"}}}}};
+  EXPECT_EQ(cards_.confirmSigned(signedBy(secret_, partner, bad, clock_.now(), "nonce-bad-000001"))
+                .error()
+                .field,
+            "confirmations[0].status");
+
+  // The reconciliation file agrees with what the API decided, and refunds nothing twice.
+  json file = {{"day", day},
+               {"lines",
+                {{{"conversion_id", kept->id}, {"status", "credited"}},
+                 {{"conversion_id", refused->id}, {"status", "rejected"}}}}};
+  auto report = cards_.reconcile(province_, partner, day, file.dump(),
+                                 cardFileSignature(secret_, file.dump()));
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->confirmed, 1);
+  EXPECT_EQ(report->rejected, 1);
+  EXPECT_TRUE(report->discrepancies.empty());
+  EXPECT_EQ(pointsOf(alice), Points(900));
+  expectLedgerBalanced();
 }
 
 }  // namespace
