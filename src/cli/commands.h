@@ -46,6 +46,7 @@ void addRegistryCommand(CLI::App& app, int& exit_code);
 void addVerifyProofCommand(CLI::App& app, int& exit_code);
 void addAnalyticsCommand(CLI::App& app, int& exit_code);
 void addIncentiveCommand(CLI::App& app, int& exit_code);
+void addMarketCommand(CLI::App& app, int& exit_code);
 
 //! Imports data_dir's factor library and new methodology files, printing every problem found.
 Status importMethodologies(store::Database& db, const Clock& clock, const std::string& data_dir,

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   tph::cli::addVerifyProofCommand(app, exit_code);
   tph::cli::addAnalyticsCommand(app, exit_code);
   tph::cli::addIncentiveCommand(app, exit_code);
+  tph::cli::addMarketCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

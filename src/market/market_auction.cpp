@@ -70,7 +70,7 @@ void sortForClearing(std::vector<detail::BidRow>& bids, Side announcer_side) {
 
 }  // namespace
 
-std::string Auction::phase(Instant now) const {
+std::string Auction::phaseAt(Instant now) const {
   if (state != "open") return state;
   if (now < opens_at) return "upcoming";
   if (now < closes_at) return "open";
@@ -98,13 +98,14 @@ Result<Auction> MarketService::announceAuction(const Principal& caller,
   return db_.transaction([&](soci::session& sql) -> Result<Auction> {
     detail::lockMarket(sql);
     if (auto existing = detail::findAuctionByKey(sql, request.idempotency_key)) {
-      const Auction& a = existing->auction;
+      Auction a = existing->auction;
       if (a.product != request.product || a.announcer_member_id != request.announcer_member_id ||
           a.side != request.side || a.quantity != request.quantity ||
           a.reserve_price != request.reserve_price || a.opens_at != request.opens_at ||
           a.closes_at != request.closes_at)
         return Error::conflict("idempotency key was used for a different auction",
                                "idempotency_key");
+      a.phase = a.phaseAt(clock_.now());
       return a;
     }
     Instant now = clock_.now();
@@ -134,6 +135,7 @@ Result<Auction> MarketService::announceAuction(const Principal& caller,
     row.product_id = product->id;
     row.idempotency_key = request.idempotency_key;
     row.auction.id = detail::insertAuction(sql, row, caller.auditActor(), toEpochMs(now));
+    row.auction.phase = row.auction.phaseAt(now);
     audit::appendAuditEvent(
         sql, clock_,
         {caller.auditActor(), "market.auction.announce", auctionRef(row.auction.id),
@@ -152,6 +154,7 @@ Result<Auction> MarketService::auction(std::int64_t auction_id) {
   return db_.read([&](soci::session& sql) -> Result<Auction> {
     auto row = detail::findAuction(sql, auction_id);
     if (!row) return Error::notFound("no auction " + std::to_string(auction_id), "auction");
+    row->auction.phase = row->auction.phaseAt(clock_.now());
     return row->auction;
   });
 }
@@ -170,8 +173,10 @@ Result<std::vector<Auction>> MarketService::auctions(const std::string& product,
       product_id = p->id;
     }
     std::vector<Auction> out;
-    for (auto& row : detail::listAuctions(sql, product_id, state, limit))
+    for (auto& row : detail::listAuctions(sql, product_id, state, limit)) {
+      row.auction.phase = row.auction.phaseAt(clock_.now());
       out.push_back(std::move(row.auction));
+    }
     return out;
   });
 }
@@ -428,6 +433,7 @@ Result<AuctionClearing> MarketService::clearAuction(soci::session& sql, const st
                            json{{"cleared_quantity", a.cleared_quantity},
                                 {"cleared_amount_fen", a.cleared_amount.value()},
                                 {"bids", bid_log}}});
+  a.phase = a.state;
   out.auction = a;
   return out;
 }
@@ -470,7 +476,7 @@ Result<Auction> MarketService::cancelAuction(const Principal& caller, std::int64
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(), "market.auction.cancel", auctionRef(auction_id),
                              json{{"sealed_bids_released", sealed}}});
-    row->auction.state = "cancelled";
+    row->auction.state = row->auction.phase = "cancelled";
     row->auction.closed_at = now;
     return row->auction;
   });

@@ -206,9 +206,11 @@ struct Auction {
   std::optional<Fen> low_price, high_price;  //!< of the accepted bids
   std::int64_t bids_count = 0;               //!< sealed bids at the close
   std::optional<Instant> closed_at;
+  //! As the service last saw it: upcoming, open (taking bids), closed (the window is over, the
+  //! clearing not yet run), cleared or cancelled.
+  std::string phase;
 
-  //! open and taking bids at `now`; closed: the window is over and the clearing not yet run.
-  std::string phase(Instant now) const;
+  std::string phaseAt(Instant now) const;
   //! The volume-weighted average accepted price, rounded half up (0 with no fill).
   Fen averagePrice() const;
 };
