@@ -274,19 +274,19 @@ std::int64_t insertMember(soci::session& sql, std::int64_t registry_account_id,
 Reserved reserved(soci::session& sql, std::int64_t member_id, const std::string& today) {
   Reserved out;
   long long m = member_id;
-  soci::rowset<soci::row> orders =
-      (sql.prepare << "SELECT o.side, o.remaining, o.price_fen, p.fee_bp FROM market_orders o "
-                      "JOIN market_products p ON p.id = o.product_id WHERE o.member_id = :m AND "
-                      "o.state = 'open' AND (o.time_in_force = 'gtc' OR o.trading_day >= :d)",
-       soci::use(m), soci::use(today));
-  for (const auto& r : orders) {
-    std::int64_t remaining = rowInt64(r, 1), price = rowInt64(r, 2), fee_bp = rowInt64(r, 3);
-    if (r.get<std::string>(0) == "buy") {
-      std::int64_t amount = checked::mul(remaining, price);
-      out.cash_fen = checked::add(out.cash_fen, amount + checked::mul(amount, fee_bp) / 10'000);
-    } else {
-      out.units = checked::add(out.units, remaining);
-    }
+  {
+    // Summed in SQL: a member may have thousands of open orders, and this runs on every order.
+    // The fee is rounded down per order, as each order reserves it.
+    long long cash = 0, units = 0;
+    soci::indicator cash_ind, units_ind;
+    sql << "SELECT SUM(CASE WHEN o.side = 'buy' THEN o.remaining * o.price_fen + "
+           "(o.remaining * o.price_fen * p.fee_bp) / 10000 ELSE 0 END), "
+           "SUM(CASE WHEN o.side = 'sell' THEN o.remaining ELSE 0 END) FROM market_orders o "
+           "JOIN market_products p ON p.id = o.product_id WHERE o.member_id = :m AND "
+           "o.state = 'open' AND (o.time_in_force = 'gtc' OR o.trading_day >= :d)",
+        soci::use(m), soci::use(today), soci::into(cash, cash_ind), soci::into(units, units_ind);
+    if (cash_ind != soci::i_null) out.cash_fen = cash;
+    if (units_ind != soci::i_null) out.units = units;
   }
   long long blocks = 0;
   soci::indicator ind;
@@ -409,17 +409,25 @@ std::vector<std::int64_t> expireDayOrders(soci::session& sql,
                                           const std::string& today, std::int64_t now_ms) {
   long long p = product_id.value_or(0), now = now_ms;
   std::vector<std::int64_t> ids;
+  // The conditions match the partial index market_orders_open_day, so this costs what expires,
+  // not what is open.
+  std::string which = "WHERE state = 'open' AND time_in_force = 'day' AND trading_day < :d";
+  // "+product_id" keeps SQLite from preferring the (product_id, state) index, which would read
+  // every open order of the product.
+  if (product_id) which += " AND +product_id = :p";
   {
     soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT id FROM market_orders WHERE state = 'open' AND time_in_force = "
-                        "'day' AND trading_day < :d AND (:p = 0 OR product_id = :p2)",
-         soci::use(today), soci::use(p), soci::use(p));
+        product_id ? (sql.prepare << "SELECT id FROM market_orders " + which, soci::use(today),
+                      soci::use(p))
+                   : (sql.prepare << "SELECT id FROM market_orders " + which, soci::use(today));
     for (const auto& r : rows) ids.push_back(rowInt64(r, 0));
   }
   if (!ids.empty()) {
-    sql << "UPDATE market_orders SET state = 'expired', updated_at_ms = :t WHERE state = 'open' "
-           "AND time_in_force = 'day' AND trading_day < :d AND (:p = 0 OR product_id = :p2)",
-        soci::use(now), soci::use(today), soci::use(p), soci::use(p);
+    std::string update = "UPDATE market_orders SET state = 'expired', updated_at_ms = :t " + which;
+    if (product_id)
+      sql << update, soci::use(now), soci::use(today), soci::use(p);
+    else
+      sql << update, soci::use(now), soci::use(today);
   }
   return ids;
 }

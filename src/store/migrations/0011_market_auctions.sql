@@ -54,3 +54,9 @@ CREATE TABLE market_auction_bids (
 );
 CREATE INDEX market_auction_bids_auction ON market_auction_bids (auction_id, state, price_fen, seq);
 CREATE INDEX market_auction_bids_member ON market_auction_bids (member_id, state);
+
+-- Listed orders on every write: the next time priority (MAX(seq)) and the day orders due to
+-- expire are found by index rather than by reading every order.
+CREATE INDEX market_orders_seq ON market_orders (seq);
+CREATE INDEX market_orders_open_day ON market_orders (trading_day)
+  WHERE state = 'open' AND time_in_force = 'day';
