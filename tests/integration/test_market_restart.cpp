@@ -1,7 +1,8 @@
-// The market's journal under a crash: the real `tanpuhui serve` takes orders and picks from
-// parallel clients, is killed with SIGKILL mid-stream and started again. Every acknowledged order
-// and trade must be there exactly once, retries of every request sent must not double anything,
-// the rebuilt book must be the open orders, and the cash and unit ledgers must balance.
+// The market with the real binary. The journal under a crash: `tanpuhui serve` takes orders and
+// picks from parallel clients, is killed with SIGKILL mid-stream and started again; every
+// acknowledged order and trade must be there exactly once, retries of every request sent must not
+// double anything, the rebuilt book must be the open orders, and the cash and unit ledgers must
+// balance. And `tanpuhui market close-auctions`, the job that clears auctions past their close.
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -21,6 +22,7 @@
 #include "api/http_client.h"
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"
+#include "cli_runner.h"
 #include "issued_units.h"
 #include "market/cash_ledger.h"
 #include "market/market_service.h"
@@ -79,10 +81,12 @@ class MarketRestartTest : public ::testing::Test {
       return auth::Principal{u->id, u->username, u->display_name, u->grants, {}};
     };
     auto province = make("gd_admin", auth::Role::kProvinceAdmin, "440000");
+    users_["gd_admin"] = province;
     registry::RegistryService registry(t_.db(), clock);
     market::MarketService market(t_.db(), clock);
     for (const char* name : {"seller", "buyer"}) {
       auto user = make(name, auth::Role::kExchangeMember, "");
+      users_[name] = user;
       auto account = registry.openAccount(
           province, {registry::AccountKind::kExchangeMember, name, "440300", {user.user_id}});
       EXPECT_TRUE(account.ok()) << account.error().message;
@@ -187,6 +191,7 @@ class MarketRestartTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::map<std::string, std::string> accounts_;
   std::map<std::string, std::int64_t> members_;
+  std::map<std::string, auth::Principal> users_;
   std::string trading_days_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
@@ -391,6 +396,46 @@ TEST_F(MarketRestartTest, KilledMidStreamLosesAndDoublesNothing) {
   EXPECT_TRUE(check.ok) << check.problem;
   auto chain = t_.db().read([](soci::session& sql) { return audit::verifyAuditChain(sql); });
   EXPECT_TRUE(chain.ok) << chain.problem;
+}
+
+TEST_F(MarketRestartTest, TheCloseAuctionsJobClearsWhatIsDue) {
+  // Announced and bid two hours ago; one auction closed an hour ago, the other closes later.
+  ManualClock past(SystemClock().now() - std::chrono::hours(2));
+  market::MarketService market(t_.db(), past);
+  auto due = market.announceAuction(
+      users_["seller"], {"job-due", kProduct, members_["seller"], market::Side::kSell, 100,
+                         Fen(4000), past.now(), past.now() + std::chrono::hours(1)});
+  ASSERT_TRUE(due.ok()) << due.error().message;
+  auto later = market.announceAuction(
+      users_["seller"], {"job-later", kProduct, members_["seller"], market::Side::kSell, 100,
+                         Fen(4000), past.now(), past.now() + std::chrono::hours(4)});
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  past.advance(std::chrono::minutes(10));
+  ASSERT_TRUE(
+      market.submitBid(users_["buyer"], {"jb1", due->id, members_["buyer"], Fen(4500), 60}).ok());
+  past.advance(std::chrono::minutes(10));
+  ASSERT_TRUE(
+      market.submitBid(users_["buyer"], {"jb2", due->id, members_["buyer"], Fen(4200), 50}).ok());
+
+  std::string out;
+  ASSERT_EQ(tph::testing::runCli("market close-auctions --json --db '" + t_.url() + "'", &out), 0)
+      << out;
+  auto summary = json::parse(out.substr(out.rfind("{\"cleared\"")));
+  ASSERT_EQ(summary["cleared"].size(), 1u) << out;
+  EXPECT_EQ(summary["cleared"][0]["auction"], due->id);
+  EXPECT_EQ(summary["cleared"][0]["cleared_quantity"], 100);
+  EXPECT_EQ(summary["cleared"][0]["average_price_fen"], (60 * 4500 + 40 * 4200) / 100);
+  EXPECT_EQ(market.auction(due->id)->state, "cleared");
+  EXPECT_EQ(market.auction(later->id)->state, "open");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM market_trades WHERE mode = 'auction'"), 2);
+
+  out.clear();
+  EXPECT_EQ(tph::testing::runCli("market close-auctions --db '" + t_.url() + "'", &out), 0);
+  EXPECT_NE(out.find("no auction is due"), std::string::npos) << out;
+  out.clear();
+  EXPECT_NE(tph::testing::runCli("market close-auctions --db 'nowhere:x'", &out), 0);
+  out.clear();
+  EXPECT_NE(tph::testing::runCli("market", &out), 0);
 }
 
 }  // namespace
