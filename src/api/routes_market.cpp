@@ -1,5 +1,6 @@
 // Routes of the PHCER exchange: products, members and their cash, listed orders and picks, block
-// agreements and public market data. Rules live in market::MarketService (docs/market.md).
+// agreements, one-way auctions and public market data. Rules live in market::MarketService
+// (docs/market.md).
 
 #include "api/error_response.h"
 #include "api/json_body.h"
@@ -645,6 +646,293 @@ void addBlockRoutes(Router& router, MarketService& market) {
   }
 }
 
+json auctionJson(const market::Auction& a) {
+  json out = {{"id", a.id},
+              {"product", a.product},
+              {"announcer_member_id", a.announcer_member_id},
+              {"side", sideName(a.side)},
+              {"quantity", a.quantity},
+              {"reserve_price_fen", a.reserve_price.value()},
+              {"opens_at", formatIso8601(a.opens_at)},
+              {"closes_at", formatIso8601(a.closes_at)},
+              {"state", a.state},
+              {"phase", a.phase},
+              {"closed_at", a.closed_at ? json(formatIso8601(*a.closed_at)) : json(nullptr)}};
+  // The result is published at the clearing; before it nothing about the bids is, not even their
+  // number.
+  if (a.state == "cleared") {
+    out["result"] = {
+        {"cleared_quantity", a.cleared_quantity},
+        {"cleared_amount_fen", a.cleared_amount.value()},
+        {"low_price_fen", a.low_price ? json(a.low_price->value()) : json(nullptr)},
+        {"high_price_fen", a.high_price ? json(a.high_price->value()) : json(nullptr)},
+        {"average_price_fen", a.cleared_quantity ? json(a.averagePrice().value()) : json(nullptr)},
+        {"bids", a.bids_count}};
+  } else {
+    out["result"] = nullptr;
+  }
+  return out;
+}
+
+json bidJson(const market::AuctionBid& b) {
+  return {{"id", b.id},
+          {"auction_id", b.auction_id},
+          {"member_id", b.member_id},
+          {"price_fen", b.price.value()},
+          {"quantity", b.quantity},
+          {"filled", b.filled},
+          {"state", b.state},
+          {"trade_id", b.trade_id ? json(*b.trade_id) : json(nullptr)},
+          {"at", formatIso8601(b.at)}};
+}
+
+Result<Instant> readInstant(const json& body, const std::string& field) {
+  TPH_TRY_ASSIGN(text, requireString(body, field));
+  auto at = parseIso8601(text);
+  if (!at)
+    return Error::invalid(field, field + " is an ISO 8601 instant (2026-03-02T10:00:00+08:00)");
+  return *at;
+}
+
+void addAuctionRoutes(Router& router, MarketService& market) {
+  router.add({
+      .method = "POST",
+      .pattern = "/api/v1/market/auctions",
+      .access = Access::kSession,
+      .roles = {Role::kExchangeMember, Role::kProvinceAdmin},
+      .summary = "Announce a one-way auction (单向竞价): the announcer sells (or buys) a quantity "
+                 "with a reserve price and a window; the units (or the cash at the reserve "
+                 "price) are reserved until the clearing",
+      .tag = "market",
+      .request_schema = {{"type", "object"},
+                         {"required",
+                          {"product", "announcer_member_id", "side", "quantity",
+                           "reserve_price_fen", "opens_at", "closes_at"}},
+                         {"properties",
+                          {{"idempotency_key", {{"type", "string"}}},
+                           {"product", {{"type", "string"}}},
+                           {"announcer_member_id", {{"type", "integer"}}},
+                           {"side", {{"type", "string"}, {"enum", {"buy", "sell"}}}},
+                           {"quantity", {{"type", "integer"}}},
+                           {"reserve_price_fen", {{"type", "integer"}}},
+                           {"opens_at", {{"type", "string"}, {"format", "date-time"}}},
+                           {"closes_at", {{"type", "string"}, {"format", "date-time"}}}}}},
+      .response_schema = kObject,
+      .success_status = 201,
+      .handler =
+          [&market](RouteContext& ctx) {
+            auto body = parseJsonObject(ctx.request);
+            if (!body) return errorResponse(body.error());
+            auto key = idempotencyKey(ctx.request, *body);
+            if (!key) return errorResponse(key.error());
+            auto product = requireString(*body, "product");
+            if (!product) return errorResponse(product.error());
+            auto announcer = requireInteger(*body, "announcer_member_id");
+            if (!announcer) return errorResponse(announcer.error());
+            auto side = readSide(*body);
+            if (!side) return errorResponse(side.error());
+            auto quantity = requireInteger(*body, "quantity");
+            if (!quantity) return errorResponse(quantity.error());
+            auto reserve = requireInteger(*body, "reserve_price_fen");
+            if (!reserve) return errorResponse(reserve.error());
+            auto opens = readInstant(*body, "opens_at");
+            if (!opens) return errorResponse(opens.error());
+            auto closes = readInstant(*body, "closes_at");
+            if (!closes) return errorResponse(closes.error());
+            auto a = market.announceAuction(
+                ctx.caller(),
+                {*key, *product, *announcer, *side, *quantity, Fen(*reserve), *opens, *closes});
+            if (!a) return errorResponse(a.error());
+            return jsonResponse(auctionJson(*a), 201);
+          },
+  });
+  router.add({
+      .method = "GET",
+      .pattern = "/api/v1/market/auctions",
+      .access = Access::kPublic,
+      .summary = "Auctions, newest first (?product, ?state open|cleared|cancelled, ?limit default "
+                 "100), with the published result of cleared ones",
+      .tag = "market",
+      .response_schema = kObject,
+      .handler =
+          [&market](RouteContext& ctx) {
+            auto limit = queryInt(ctx.request, "limit", 100);
+            if (!limit) return errorResponse(limit.error());
+            auto list = market.auctions(std::string(ctx.request.queryParam("product")),
+                                        std::string(ctx.request.queryParam("state")), *limit);
+            if (!list) return errorResponse(list.error());
+            json out = json::array();
+            for (const auto& a : *list) out.push_back(auctionJson(a));
+            return jsonResponse({{"auctions", out}});
+          },
+  });
+  router.add({
+      .method = "GET",
+      .pattern = "/api/v1/market/auctions/{id}",
+      .access = Access::kPublic,
+      .summary = "One auction; once cleared, its result: filled quantity, lowest, highest and "
+                 "volume-weighted accepted price, number of bids",
+      .tag = "market",
+      .response_schema = kObject,
+      .handler =
+          [&market](RouteContext& ctx) {
+            auto id = parseId(ctx.param("id"), "auction");
+            if (!id) return errorResponse(id.error());
+            auto a = market.auction(*id);
+            if (!a) return errorResponse(a.error());
+            return jsonResponse(auctionJson(*a));
+          },
+  });
+  router.add({
+      .method = "POST",
+      .pattern = "/api/v1/market/auctions/{id}/bids",
+      .access = Access::kSession,
+      .roles = {Role::kExchangeMember},
+      .summary = "Submit a sealed bid (an offer, in a purchase) inside the window: at or above "
+                 "the reserve price of a sale, at or below that of a purchase; it reserves the "
+                 "cash (or units) it may cost",
+      .tag = "market",
+      .request_schema = {{"type", "object"},
+                         {"required", {"member_id", "price_fen", "quantity"}},
+                         {"properties",
+                          {{"idempotency_key", {{"type", "string"}}},
+                           {"member_id", {{"type", "integer"}}},
+                           {"price_fen", {{"type", "integer"}}},
+                           {"quantity", {{"type", "integer"}}}}}},
+      .response_schema = kObject,
+      .success_status = 201,
+      .handler =
+          [&market](RouteContext& ctx) {
+            auto id = parseId(ctx.param("id"), "auction_id");
+            if (!id) return errorResponse(id.error());
+            auto body = parseJsonObject(ctx.request);
+            if (!body) return errorResponse(body.error());
+            auto key = idempotencyKey(ctx.request, *body);
+            if (!key) return errorResponse(key.error());
+            auto member_id = requireInteger(*body, "member_id");
+            if (!member_id) return errorResponse(member_id.error());
+            auto price = requireInteger(*body, "price_fen");
+            if (!price) return errorResponse(price.error());
+            auto quantity = requireInteger(*body, "quantity");
+            if (!quantity) return errorResponse(quantity.error());
+            auto b =
+                market.submitBid(ctx.caller(), {*key, *id, *member_id, Fen(*price), *quantity});
+            if (!b) return errorResponse(b.error());
+            return jsonResponse(bidJson(*b), 201);
+          },
+  });
+  router.add({
+      .method = "GET",
+      .pattern = "/api/v1/market/auctions/{id}/bids",
+      .access = Access::kSession,
+      .roles = {Role::kExchangeMember, Role::kProvinceAdmin},
+      .summary = "The bids you may see: your members' own; after the clearing, every bid (best "
+                 "first, with its fill) to the announcer and the province",
+      .tag = "market",
+      .response_schema = kObject,
+      .handler =
+          [&market](RouteContext& ctx) {
+            auto id = parseId(ctx.param("id"), "auction");
+            if (!id) return errorResponse(id.error());
+            auto list = market.auctionBids(ctx.caller(), *id);
+            if (!list) return errorResponse(list.error());
+            json out = json::array();
+            for (const auto& b : *list) out.push_back(bidJson(b));
+            return jsonResponse({{"bids", out}});
+          },
+  });
+  router.add({
+      .method = "POST",
+      .pattern = "/api/v1/market/auction-bids/{id}/amend",
+      .access = Access::kSession,
+      .roles = {Role::kExchangeMember},
+      .summary = "Amend a sealed bid inside the window: less at the same price keeps its time, a "
+                 "new price or more units takes the time of now",
+      .tag = "market",
+      .request_schema = {{"type", "object"},
+                         {"properties",
+                          {{"price_fen", {{"type", "integer"}}},
+                           {"quantity", {{"type", "integer"}}}}}},
+      .response_schema = kObject,
+      .handler =
+          [&market](RouteContext& ctx) {
+            auto id = parseId(ctx.param("id"), "bid");
+            if (!id) return errorResponse(id.error());
+            auto body = parseJsonObject(ctx.request);
+            if (!body) return errorResponse(body.error());
+            auto price = optionalInteger(*body, "price_fen");
+            if (!price) return errorResponse(price.error());
+            auto quantity = optionalInteger(*body, "quantity");
+            if (!quantity) return errorResponse(quantity.error());
+            market::AmendBidRequest request{*id, std::nullopt, *quantity};
+            if (*price) request.price = Fen(**price);
+            auto b = market.amendBid(ctx.caller(), request);
+            if (!b) return errorResponse(b.error());
+            return jsonResponse(bidJson(*b));
+          },
+  });
+  router.add({
+      .method = "POST",
+      .pattern = "/api/v1/market/auction-bids/{id}/withdraw",
+      .access = Access::kSession,
+      .roles = {Role::kExchangeMember},
+      .summary = "Withdraw a sealed bid inside the window; its reservation is released",
+      .tag = "market",
+      .response_schema = kObject,
+      .handler =
+          [&market](RouteContext& ctx) {
+            auto id = parseId(ctx.param("id"), "bid");
+            if (!id) return errorResponse(id.error());
+            auto b = market.withdrawBid(ctx.caller(), *id);
+            if (!b) return errorResponse(b.error());
+            return jsonResponse(bidJson(*b));
+          },
+  });
+  router.add({
+      .method = "POST",
+      .pattern = "/api/v1/market/auctions/{id}/close",
+      .access = Access::kSession,
+      .roles = {Role::kExchangeMember, Role::kProvinceAdmin},
+      .summary = "Clear an auction whose window is over (the announcer or the province): by "
+                 "price, best for the announcer first, then time, pay-as-bid, each fill settled "
+                 "DvP; losing bids are released",
+      .tag = "market",
+      .response_schema = kObject,
+      .handler =
+          [&market](RouteContext& ctx) {
+            auto id = parseId(ctx.param("id"), "auction");
+            if (!id) return errorResponse(id.error());
+            auto cleared = market.closeAuction(ctx.caller(), *id);
+            if (!cleared) return errorResponse(cleared.error());
+            json bids = json::array(), trades = json::array();
+            for (const auto& b : cleared->bids) bids.push_back(bidJson(b));
+            for (const auto& t : cleared->trades) trades.push_back(tradeJson(t));
+            json out = auctionJson(cleared->auction);
+            out["bids"] = bids;
+            out["trades"] = trades;
+            return jsonResponse(out);
+          },
+  });
+  router.add({
+      .method = "POST",
+      .pattern = "/api/v1/market/auctions/{id}/cancel",
+      .access = Access::kSession,
+      .roles = {Role::kExchangeMember, Role::kProvinceAdmin},
+      .summary = "Call an auction off: the announcer before its close, the province until it is "
+                 "cleared; every reservation is released",
+      .tag = "market",
+      .response_schema = kObject,
+      .handler =
+          [&market](RouteContext& ctx) {
+            auto id = parseId(ctx.param("id"), "auction");
+            if (!id) return errorResponse(id.error());
+            auto a = market.cancelAuction(ctx.caller(), *id);
+            if (!a) return errorResponse(a.error());
+            return jsonResponse(auctionJson(*a));
+          },
+  });
+}
+
 void addMarketDataRoutes(Router& router, MarketService& market) {
   router.add({
       .method = "GET",
@@ -717,6 +1005,7 @@ void addMarketRoutes(Router& router, market::MarketService& market) {
   addMemberRoutes(router, market);
   addOrderRoutes(router, market);
   addBlockRoutes(router, market);
+  addAuctionRoutes(router, market);
   addMarketDataRoutes(router, market);
 }
 

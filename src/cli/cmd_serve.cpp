@@ -64,6 +64,13 @@ int runServe(const ServeOptions& options) {
     server_options.link_key = *key;
     spdlog::info("link key {}: public key {}", key_file, key->public_key_hex);
   }
+  auto holidays = parseDayList(kMarketHolidaysSetting, config->get(kMarketHolidaysSetting, {}));
+  if (!holidays) return fail(holidays.error());
+  auto extra_days =
+      parseDayList(kMarketExtraTradingDaysSetting, config->get(kMarketExtraTradingDaysSetting, {}));
+  if (!extra_days) return fail(extra_days.error());
+  server_options.market.holidays = *holidays;
+  server_options.market.extra_trading_days = *extra_days;
   api::ApiServer server(**db, clock, server_options);
   std::uint16_t port = 0;
   try {

@@ -48,6 +48,7 @@ void addAnalyticsCommand(CLI::App& app, int& exit_code);
 void addIncentiveCommand(CLI::App& app, int& exit_code);
 void addEtsCommand(CLI::App& app, int& exit_code);
 void addNeutralCommand(CLI::App& app, int& exit_code);
+void addMarketCommand(CLI::App& app, int& exit_code);
 
 //! Imports data_dir's factor library and new methodology files, printing every problem found.
 Status importMethodologies(store::Database& db, const Clock& clock, const std::string& data_dir,

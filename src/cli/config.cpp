@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "core/clock.h"
+
 namespace tph::cli {
 
 Result<Config> Config::load(const std::optional<std::string>& config_flag) {
@@ -68,6 +70,26 @@ Result<long long> parseCount(const Setting& setting, const std::string& text) {
                           std::string(setting.key) + " must be a non-negative integer");
   }
   return value;
+}
+
+Result<std::set<std::string>> parseDayList(const Setting& setting, const std::string& text) {
+  std::set<std::string> days;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto comma = text.find(',', start);
+    std::string day =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    day.erase(0, day.find_first_not_of(' '));
+    day.erase(day.find_last_not_of(' ') + 1);
+    if (!shanghaiDayStart(day))
+      return Error::invalid(setting.key,
+                            std::string(setting.key) +
+                                " is a comma-separated list of YYYY-MM-DD days, not '" + day + "'");
+    days.insert(day);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return days;
 }
 
 }  // namespace tph::cli

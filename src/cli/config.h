@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "core/result.h"
@@ -30,6 +31,10 @@ inline constexpr Setting kBodyLimitSetting{"body_limit_bytes", "TPH_BODY_LIMIT_B
 //! The platform's Ed25519 key for signing audit heads; created on first start.
 inline constexpr Setting kAuditKeySetting{"audit_key", "TPH_AUDIT_KEY", "var/audit_ed25519.key"};
 inline constexpr Setting kLogLevelSetting{"log_level", "TPH_LOG_LEVEL", "info"};
+//! Exchange days off besides weekends, and weekend days it trades: "2026-10-01,2026-10-02".
+inline constexpr Setting kMarketHolidaysSetting{"market_holidays", "TPH_MARKET_HOLIDAYS", ""};
+inline constexpr Setting kMarketExtraTradingDaysSetting{"market_extra_trading_days",
+                                                        "TPH_MARKET_EXTRA_TRADING_DAYS", ""};
 
 class Config {
  public:
@@ -47,5 +52,7 @@ class Config {
 Result<std::pair<std::string, std::uint16_t>> parseListen(const std::string& text);
 //! Parses a non-negative integer setting, naming the setting on error.
 Result<long long> parseCount(const Setting& setting, const std::string& text);
+//! Parses comma-separated YYYY-MM-DD days (empty: none), naming the setting on error.
+Result<std::set<std::string>> parseDayList(const Setting& setting, const std::string& text);
 
 }  // namespace tph::cli

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   tph::cli::addIncentiveCommand(app, exit_code);
   tph::cli::addEtsCommand(app, exit_code);
   tph::cli::addNeutralCommand(app, exit_code);
+  tph::cli::addMarketCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

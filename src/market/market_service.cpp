@@ -6,13 +6,16 @@
 
 #include "audit/audit_log.h"
 #include "market/cash_ledger.h"
+#include "market/market_internal.h"
 #include "market/market_store.h"
 #include "registry/registry_ledger.h"
 #include "store/database.h"
 
 namespace tph::market {
 
-namespace {
+using namespace internal;
+
+namespace internal {
 
 using auth::Principal;
 using auth::Role;
@@ -58,12 +61,13 @@ int shanghaiMinute(Instant t) {
   return static_cast<int>(((minutes % 1440) + 1440) % 1440);
 }
 
-bool isWorkingDay(Instant t, const std::set<std::string>& holidays) {
+bool isWorkingDay(Instant t, const MarketOptions& options) {
   std::string day = shanghaiDay(t);
+  if (options.extra_trading_days.count(day)) return true;
   auto local = std::chrono::floor<std::chrono::days>(t + std::chrono::hours(8));
   std::chrono::weekday wd{local};
   if (wd == std::chrono::Saturday || wd == std::chrono::Sunday) return false;
-  return !holidays.count(day);
+  return !options.holidays.count(day);
 }
 
 Order orderOf(const detail::OrderRow& row) {
@@ -84,7 +88,7 @@ Member memberView(soci::session& sql, const detail::MemberRow& row, const std::s
   return m;
 }
 
-}  // namespace
+}  // namespace internal
 
 std::optional<std::vector<TradingSession>> parseSessions(std::string_view text) {
   std::vector<TradingSession> out;
@@ -225,7 +229,7 @@ Result<Member> MarketService::registerMember(const Principal& caller, const std:
   });
 }
 
-namespace {
+namespace internal {
 
 //! The member row when the caller may act for it: a user of its registry account holding the
 //! exchange_member role, or (to look, deposit or withdraw) a province admin.
@@ -240,7 +244,7 @@ Result<detail::MemberRow> memberFor(soci::session& sql, const Principal& caller,
   return Error::forbidden("you do not act for member " + std::to_string(member_id), "member_id");
 }
 
-}  // namespace
+}  // namespace internal
 
 Result<Member> MarketService::member(const Principal& caller, std::int64_t member_id) {
   return db_.read([&](soci::session& sql) -> Result<Member> {
@@ -345,17 +349,8 @@ Result<Units> MarketService::freeUnits(const Principal& caller, std::int64_t mem
 
 // ------------------------------------------------------------------------------- settlement
 
-namespace {
+namespace internal {
 
-struct SettleContext {
-  const Clock& clock;
-  const MarketOptions& options;
-  std::string actor;
-  std::string today;
-};
-
-//! Delivery versus payment: units seller → buyer, cash buyer → seller and fees → the exchange, and
-//! the trade row, all in the caller's transaction. An error or throw anywhere rolls back both legs.
 Result<Trade> settle(soci::session& sql, const SettleContext& ctx, const Product& product,
                      const std::string& mode, const detail::MemberRow& buyer,
                      const detail::MemberRow& seller, std::int64_t price_fen, std::int64_t quantity,
@@ -419,7 +414,7 @@ PriceBand bandOf(soci::session& sql, const Product& p, const std::string& today,
   return {Fen(pc), Fen(std::max<std::int64_t>(low, 1)), Fen(high)};
 }
 
-}  // namespace
+}  // namespace internal
 
 // -------------------------------------------------------------------------- listed trading
 
@@ -442,11 +437,11 @@ namespace {
 
 //! The product, checked for trading now: in effect, not suspended, a working day, in session.
 Result<Product> tradableProduct(soci::session& sql, const std::string& code, Instant now,
-                                const std::set<std::string>& holidays) {
+                                const MarketOptions& options) {
   auto p = detail::findProduct(sql, code);
   if (!p) return Error::notFound("no product " + code, "product");
   TPH_TRY(checkTradable(*p, now));
-  if (!isWorkingDay(now, holidays))
+  if (!isWorkingDay(now, options))
     return Error::conflict("the market is closed: " + shanghaiDay(now) + " is not a working day",
                            "product");
   int minute = shanghaiMinute(now);
@@ -484,7 +479,7 @@ Result<OrderOutcome> MarketService::placeOrder(const Principal& caller,
             "idempotency_key");
       return OrderOutcome{o, {}, false, true};
     }
-    TPH_TRY_ASSIGN(product, tradableProduct(sql, request.product, now, options_.holidays));
+    TPH_TRY_ASSIGN(product, tradableProduct(sql, request.product, now, options_));
     product_id = product.id;
     TPH_TRY_ASSIGN(member, memberFor(sql, caller, request.member_id, false));
     auto band = bandOf(sql, product, today, kBandListedPercent);
@@ -589,7 +584,7 @@ Result<OrderOutcome> MarketService::pick(const Principal& caller, const PickRequ
     detail::lockMarket(sql);
     Instant now = clock_.now();
     std::string today = shanghaiDay(now);
-    TPH_TRY_ASSIGN(product, tradableProduct(sql, request.product, now, options_.holidays));
+    TPH_TRY_ASSIGN(product, tradableProduct(sql, request.product, now, options_));
     product_id = product.id;
     TPH_TRY_ASSIGN(member, memberFor(sql, caller, request.member_id, false));
     if (!detail::expireDayOrders(sql, product.id, today, toEpochMs(now)).empty())
@@ -704,7 +699,7 @@ Result<OrderOutcome> MarketService::amendOrder(const Principal& caller,
     auto row = detail::findOrder(sql, request.order_id);
     if (!row) return Error::notFound("no order " + std::to_string(request.order_id), "order");
     TPH_TRY_ASSIGN(member, memberFor(sql, caller, row->order.member_id, false));
-    TPH_TRY_ASSIGN(product, tradableProduct(sql, row->order.product, now, options_.holidays));
+    TPH_TRY_ASSIGN(product, tradableProduct(sql, row->order.product, now, options_));
     product_id = product.id;
     if (!detail::expireDayOrders(sql, product.id, today, toEpochMs(now)).empty()) {
       dropBook(product.id);
@@ -856,7 +851,7 @@ Result<BlockAgreement> MarketService::proposeBlock(const Principal& caller,
     }
     Instant now = clock_.now();
     std::string today = shanghaiDay(now);
-    TPH_TRY_ASSIGN(product, tradableProduct(sql, request.product, now, options_.holidays));
+    TPH_TRY_ASSIGN(product, tradableProduct(sql, request.product, now, options_));
     TPH_TRY_ASSIGN(seller, memberFor(sql, caller, request.seller_member_id, false));
     if (!detail::findMember(sql, request.buyer_member_id))
       return Error::notFound("no member " + std::to_string(request.buyer_member_id),
@@ -917,7 +912,7 @@ Result<BlockAgreement> MarketService::confirmBlock(const Principal& caller,
     }
     if (row->agreement.state != "proposed")
       return Error::conflict("the agreement is " + row->agreement.state, "agreement");
-    TPH_TRY_ASSIGN(product, tradableProduct(sql, row->agreement.product, now, options_.holidays));
+    TPH_TRY_ASSIGN(product, tradableProduct(sql, row->agreement.product, now, options_));
     auto seller = detail::findMember(sql, row->agreement.seller_member_id);
     std::int64_t amount = checked::mul(row->agreement.price.value(), row->agreement.quantity);
     Fen need(amount + feeOf(amount, product.fee_bp));
@@ -1013,7 +1008,7 @@ Result<BookView> MarketService::book(const std::string& code) {
     view.bids = fresh.levels(Side::kBuy, kPickLevels);
     view.asks = fresh.levels(Side::kSell, kPickLevels);
     view.band = bandOf(sql, *p, today, kBandListedPercent);
-    view.open_now = tradableProduct(sql, code, now, options_.holidays).ok();
+    view.open_now = tradableProduct(sql, code, now, options_).ok();
     return view;
   });
 }

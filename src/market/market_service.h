@@ -42,6 +42,9 @@ inline constexpr const char* kDefaultSessions = "09:30-11:30,13:30-15:30";
 struct MarketOptions {
   //! Days off besides weekends (YYYY-MM-DD, Asia/Shanghai): no trading.
   std::set<std::string> holidays;
+  //! Weekend days the exchange trades nonetheless (YYYY-MM-DD, Asia/Shanghai): make-up trading
+  //! days the province announces.
+  std::set<std::string> extra_trading_days;
   //! For tests of delivery versus payment: called after the units leg of a settlement and before
   //! the cash leg. A throw there must leave neither leg.
   std::function<void()> between_legs;
@@ -182,6 +185,78 @@ struct ProposeBlockRequest {
   std::int64_t quantity = 0;
 };
 
+inline constexpr int kAuctionMaxBids =
+    10'000;  //!< sealed bids of one auction, all clearing in one commit
+inline constexpr int kAuctionMaxWindowDays = 31;
+
+//! A one-way auction (单向竞价): the announcer sells (side kSell) or buys (kBuy) a quantity; the
+//! other members' sealed bids clear at the close by price, best for the announcer first, then time,
+//! pay-as-bid. The result fields are set at the clearing.
+struct Auction {
+  std::int64_t id = 0;
+  std::string product;
+  std::int64_t announcer_member_id = 0;
+  Side side = Side::kSell;  //!< what the announcer does
+  std::int64_t quantity = 0;
+  Fen reserve_price{0};  //!< the lowest bid a sale accepts, the highest offer a purchase accepts
+  Instant opens_at, closes_at;
+  std::string state;  //!< open, cleared, cancelled
+  std::int64_t cleared_quantity = 0;
+  Fen cleared_amount{0};
+  std::optional<Fen> low_price, high_price;  //!< of the accepted bids
+  std::int64_t bids_count = 0;               //!< sealed bids at the close
+  std::optional<Instant> closed_at;
+  //! As the service last saw it: upcoming, open (taking bids), closed (the window is over, the
+  //! clearing not yet run), cleared or cancelled.
+  std::string phase;
+
+  std::string phaseAt(Instant now) const;
+  //! The volume-weighted average accepted price, rounded half up (0 with no fill).
+  Fen averagePrice() const;
+};
+
+struct AuctionBid {
+  std::int64_t id = 0;
+  std::int64_t auction_id = 0;
+  std::int64_t member_id = 0;
+  Fen price{0};
+  std::int64_t quantity = 0;
+  std::int64_t filled = 0;
+  std::string state;  //!< sealed, withdrawn, won, partly_won, lost, cancelled
+  std::optional<std::int64_t> trade_id;
+  Instant at;  //!< its time priority: when placed, or last given a new price or more units
+};
+
+struct AnnounceAuctionRequest {
+  std::string idempotency_key;
+  std::string product;
+  std::int64_t announcer_member_id = 0;
+  Side side = Side::kSell;
+  std::int64_t quantity = 0;
+  Fen reserve_price{0};
+  Instant opens_at, closes_at;
+};
+
+struct AuctionBidRequest {
+  std::string idempotency_key;
+  std::int64_t auction_id = 0;
+  std::int64_t member_id = 0;
+  Fen price{0};
+  std::int64_t quantity = 0;
+};
+
+struct AmendBidRequest {
+  std::int64_t bid_id = 0;
+  std::optional<Fen> price;
+  std::optional<std::int64_t> quantity;
+};
+
+struct AuctionClearing {
+  Auction auction;
+  std::vector<AuctionBid> bids;  //!< every bid, best first
+  std::vector<Trade> trades;
+};
+
 //! Shared between threads. One writer at a time changes books, reservations and balances
 //! (writer_); readers of the database need no lock.
 class MarketService {
@@ -231,6 +306,35 @@ class MarketService {
   Result<std::vector<BlockAgreement>> blocksOf(const auth::Principal& caller,
                                                std::int64_t member_id);
 
+  // One-way auctions (单向竞价).
+  //! The announcer's users (or the province, for any member) announce; it reserves the units sold
+  //! or the cash the purchase may cost at the reserve price.
+  Result<Auction> announceAuction(const auth::Principal& caller,
+                                  const AnnounceAuctionRequest& request);
+  Result<Auction> auction(std::int64_t auction_id);
+  //! Newest first; product and state ("" for any) filter.
+  Result<std::vector<Auction>> auctions(const std::string& product, const std::string& state,
+                                        int limit);
+  //! A sealed bid inside the window, reserving the bidder's cash (or units, in a buy auction).
+  Result<AuctionBid> submitBid(const auth::Principal& caller, const AuctionBidRequest& request);
+  //! A lower quantity keeps the bid's time; a new price or more units takes the time of now.
+  Result<AuctionBid> amendBid(const auth::Principal& caller, const AmendBidRequest& request);
+  Result<AuctionBid> withdrawBid(const auth::Principal& caller, std::int64_t bid_id);
+  //! The bids the caller may see: its members' own bids; after the clearing, every bid to the
+  //! announcer's users and the province.
+  Result<std::vector<AuctionBid>> auctionBids(const auth::Principal& caller,
+                                              std::int64_t auction_id);
+  //! Clears an auction whose window is over: the announcer's users or the province.
+  Result<AuctionClearing> closeAuction(const auth::Principal& caller, std::int64_t auction_id);
+  //! The announcer (or the province) calls an auction off before its close; bids are released.
+  Result<Auction> cancelAuction(const auth::Principal& caller, std::int64_t auction_id);
+  struct DueClearing {
+    std::int64_t auction_id = 0;
+    Result<AuctionClearing> outcome;
+  };
+  //! Clears every auction whose window is over, each in its own transaction (the periodic job).
+  std::vector<DueClearing> closeDueAuctions(const std::string& actor);
+
   // Market data.
   Result<BookView> book(const std::string& product);
   Result<std::vector<Trade>> trades(const std::string& product, int limit);
@@ -243,6 +347,8 @@ class MarketService {
  private:
   OrderBook& bookOf(soci::session& sql, const Product& product);
   void dropBook(std::int64_t product_id);
+  Result<AuctionClearing> clearAuction(soci::session& sql, const std::string& actor,
+                                       std::int64_t auction_id);
   Result<BlockAgreement> endBlock(const auth::Principal& caller, std::int64_t agreement_id,
                                   bool as_seller);
 

@@ -129,6 +129,56 @@ BlockRow blockFrom(soci::session& sql, const soci::row& r) {
   return row;
 }
 
+constexpr const char* kAuctionSelect =
+    "SELECT a.id, p.code, a.announcer_member_id, a.side, a.quantity, a.reserve_price_fen, "
+    "a.opens_at_ms, a.closes_at_ms, a.state, a.cleared_quantity, a.cleared_amount_fen, "
+    "a.low_price_fen, a.high_price_fen, a.bids_count, a.closed_at_ms, a.product_id, "
+    "a.idempotency_key FROM market_auctions a JOIN market_products p ON p.id = a.product_id ";
+
+AuctionRow auctionFrom(const soci::row& r) {
+  AuctionRow row;
+  Auction& a = row.auction;
+  a.id = rowInt64(r, 0);
+  a.product = r.get<std::string>(1);
+  a.announcer_member_id = rowInt64(r, 2);
+  a.side = r.get<std::string>(3) == "buy" ? Side::kBuy : Side::kSell;
+  a.quantity = rowInt64(r, 4);
+  a.reserve_price = Fen(rowInt64(r, 5));
+  a.opens_at = fromEpochMs(rowInt64(r, 6));
+  a.closes_at = fromEpochMs(rowInt64(r, 7));
+  a.state = r.get<std::string>(8);
+  a.cleared_quantity = rowInt64(r, 9);
+  a.cleared_amount = Fen(rowInt64(r, 10));
+  if (r.get_indicator(11) != soci::i_null) a.low_price = Fen(rowInt64(r, 11));
+  if (r.get_indicator(12) != soci::i_null) a.high_price = Fen(rowInt64(r, 12));
+  a.bids_count = rowInt64(r, 13);
+  if (r.get_indicator(14) != soci::i_null) a.closed_at = fromEpochMs(rowInt64(r, 14));
+  row.product_id = rowInt64(r, 15);
+  row.idempotency_key = r.get<std::string>(16);
+  return row;
+}
+
+constexpr const char* kBidSelect =
+    "SELECT id, auction_id, member_id, price_fen, quantity, filled, state, trade_id, at_ms, seq, "
+    "idempotency_key FROM market_auction_bids ";
+
+BidRow bidFrom(const soci::row& r) {
+  BidRow row;
+  AuctionBid& b = row.bid;
+  b.id = rowInt64(r, 0);
+  b.auction_id = rowInt64(r, 1);
+  b.member_id = rowInt64(r, 2);
+  b.price = Fen(rowInt64(r, 3));
+  b.quantity = rowInt64(r, 4);
+  b.filled = rowInt64(r, 5);
+  b.state = r.get<std::string>(6);
+  if (r.get_indicator(7) != soci::i_null) b.trade_id = rowInt64(r, 7);
+  b.at = fromEpochMs(rowInt64(r, 8));
+  row.seq = rowInt64(r, 9);
+  row.idempotency_key = r.get<std::string>(10);
+  return row;
+}
+
 }  // namespace
 
 void lockMarket(soci::session& sql) {
@@ -224,19 +274,19 @@ std::int64_t insertMember(soci::session& sql, std::int64_t registry_account_id,
 Reserved reserved(soci::session& sql, std::int64_t member_id, const std::string& today) {
   Reserved out;
   long long m = member_id;
-  soci::rowset<soci::row> orders =
-      (sql.prepare << "SELECT o.side, o.remaining, o.price_fen, p.fee_bp FROM market_orders o "
-                      "JOIN market_products p ON p.id = o.product_id WHERE o.member_id = :m AND "
-                      "o.state = 'open' AND (o.time_in_force = 'gtc' OR o.trading_day >= :d)",
-       soci::use(m), soci::use(today));
-  for (const auto& r : orders) {
-    std::int64_t remaining = rowInt64(r, 1), price = rowInt64(r, 2), fee_bp = rowInt64(r, 3);
-    if (r.get<std::string>(0) == "buy") {
-      std::int64_t amount = checked::mul(remaining, price);
-      out.cash_fen = checked::add(out.cash_fen, amount + checked::mul(amount, fee_bp) / 10'000);
-    } else {
-      out.units = checked::add(out.units, remaining);
-    }
+  {
+    // Summed in SQL: a member may have thousands of open orders, and this runs on every order.
+    // The fee is rounded down per order, as each order reserves it.
+    long long cash = 0, units = 0;
+    soci::indicator cash_ind, units_ind;
+    sql << "SELECT SUM(CASE WHEN o.side = 'buy' THEN o.remaining * o.price_fen + "
+           "(o.remaining * o.price_fen * p.fee_bp) / 10000 ELSE 0 END), "
+           "SUM(CASE WHEN o.side = 'sell' THEN o.remaining ELSE 0 END) FROM market_orders o "
+           "JOIN market_products p ON p.id = o.product_id WHERE o.member_id = :m AND "
+           "o.state = 'open' AND (o.time_in_force = 'gtc' OR o.trading_day >= :d)",
+        soci::use(m), soci::use(today), soci::into(cash, cash_ind), soci::into(units, units_ind);
+    if (cash_ind != soci::i_null) out.cash_fen = cash;
+    if (units_ind != soci::i_null) out.units = units;
   }
   long long blocks = 0;
   soci::indicator ind;
@@ -244,6 +294,35 @@ Reserved reserved(soci::session& sql, std::int64_t member_id, const std::string&
          "state = 'proposed' AND trading_day >= :d",
       soci::use(m), soci::use(today), soci::into(blocks, ind);
   if (ind != soci::i_null) out.units = checked::add(out.units, blocks);
+  auto addCash = [&](std::int64_t price, std::int64_t quantity, std::int64_t fee_bp) {
+    std::int64_t amount = checked::mul(price, quantity);
+    out.cash_fen = checked::add(out.cash_fen, amount + checked::mul(amount, fee_bp) / 10'000);
+  };
+  // Announced auctions not yet cleared: a sale reserves its units, a purchase the most it may
+  // cost (every unit at the reserve price, with the fee).
+  soci::rowset<soci::row> auctions =
+      (sql.prepare << "SELECT a.side, a.quantity, a.reserve_price_fen, p.fee_bp FROM "
+                      "market_auctions a JOIN market_products p ON p.id = a.product_id WHERE "
+                      "a.announcer_member_id = :m AND a.state = 'open'",
+       soci::use(m));
+  for (const auto& r : auctions) {
+    if (r.get<std::string>(0) == "sell")
+      out.units = checked::add(out.units, rowInt64(r, 1));
+    else
+      addCash(rowInt64(r, 2), rowInt64(r, 1), rowInt64(r, 3));
+  }
+  // Sealed bids: a bid in a sale reserves its cash, an offer in a purchase its units.
+  soci::rowset<soci::row> bids =
+      (sql.prepare << "SELECT a.side, b.quantity, b.price_fen, p.fee_bp FROM market_auction_bids b "
+                      "JOIN market_auctions a ON a.id = b.auction_id JOIN market_products p ON "
+                      "p.id = a.product_id WHERE b.member_id = :m AND b.state = 'sealed'",
+       soci::use(m));
+  for (const auto& r : bids) {
+    if (r.get<std::string>(0) == "sell")
+      addCash(rowInt64(r, 2), rowInt64(r, 1), rowInt64(r, 3));
+    else
+      out.units = checked::add(out.units, rowInt64(r, 1));
+  }
   return out;
 }
 
@@ -330,17 +409,25 @@ std::vector<std::int64_t> expireDayOrders(soci::session& sql,
                                           const std::string& today, std::int64_t now_ms) {
   long long p = product_id.value_or(0), now = now_ms;
   std::vector<std::int64_t> ids;
+  // The conditions match the partial index market_orders_open_day, so this costs what expires,
+  // not what is open.
+  std::string which = "WHERE state = 'open' AND time_in_force = 'day' AND trading_day < :d";
+  // "+product_id" keeps SQLite from preferring the (product_id, state) index, which would read
+  // every open order of the product.
+  if (product_id) which += " AND +product_id = :p";
   {
     soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT id FROM market_orders WHERE state = 'open' AND time_in_force = "
-                        "'day' AND trading_day < :d AND (:p = 0 OR product_id = :p2)",
-         soci::use(today), soci::use(p), soci::use(p));
+        product_id ? (sql.prepare << "SELECT id FROM market_orders " + which, soci::use(today),
+                      soci::use(p))
+                   : (sql.prepare << "SELECT id FROM market_orders " + which, soci::use(today));
     for (const auto& r : rows) ids.push_back(rowInt64(r, 0));
   }
   if (!ids.empty()) {
-    sql << "UPDATE market_orders SET state = 'expired', updated_at_ms = :t WHERE state = 'open' "
-           "AND time_in_force = 'day' AND trading_day < :d AND (:p = 0 OR product_id = :p2)",
-        soci::use(now), soci::use(today), soci::use(p), soci::use(p);
+    std::string update = "UPDATE market_orders SET state = 'expired', updated_at_ms = :t " + which;
+    if (product_id)
+      sql << update, soci::use(now), soci::use(today), soci::use(p);
+    else
+      sql << update, soci::use(now), soci::use(today);
   }
   return ids;
 }
@@ -506,6 +593,160 @@ void updateBlock(soci::session& sql, std::int64_t id, const std::string& state,
   sql << "UPDATE market_block_agreements SET state = :s, trade_id = :t, updated_at_ms = :now "
          "WHERE id = :i",
       soci::use(state), soci::use(t, ind), soci::use(now), soci::use(i);
+}
+
+std::optional<AuctionRow> findAuction(soci::session& sql, std::int64_t id) {
+  long long i = id;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string(kAuctionSelect) + "WHERE a.id = :i", soci::use(i));
+  for (const auto& r : rows) return auctionFrom(r);
+  return std::nullopt;
+}
+
+std::optional<AuctionRow> findAuctionByKey(soci::session& sql, const std::string& key) {
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string(kAuctionSelect) + "WHERE a.idempotency_key = :k", soci::use(key));
+  for (const auto& r : rows) return auctionFrom(r);
+  return std::nullopt;
+}
+
+std::vector<AuctionRow> listAuctions(soci::session& sql, std::int64_t product_id,
+                                     const std::string& state, int limit) {
+  long long p = product_id;
+  int l = limit;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string(kAuctionSelect) +
+                          "WHERE (:p = 0 OR a.product_id = :p2) AND (:s = '' OR a.state = :s2) "
+                          "ORDER BY a.id DESC LIMIT :l",
+       soci::use(p), soci::use(p), soci::use(state), soci::use(state), soci::use(l));
+  std::vector<AuctionRow> out;
+  for (const auto& r : rows) out.push_back(auctionFrom(r));
+  return out;
+}
+
+std::vector<std::int64_t> dueAuctions(soci::session& sql, std::int64_t now_ms) {
+  long long now = now_ms;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT id FROM market_auctions WHERE state = 'open' AND closes_at_ms <= :t "
+                      "ORDER BY closes_at_ms, id",
+       soci::use(now));
+  std::vector<std::int64_t> out;
+  for (const auto& r : rows) out.push_back(rowInt64(r, 0));
+  return out;
+}
+
+std::int64_t insertAuction(soci::session& sql, const AuctionRow& row, const std::string& actor,
+                           std::int64_t now_ms) {
+  const Auction& a = row.auction;
+  long long id = 0, p = row.product_id, m = a.announcer_member_id, q = a.quantity,
+            price = a.reserve_price.value(), opens = toEpochMs(a.opens_at),
+            closes = toEpochMs(a.closes_at), now = now_ms;
+  std::string side = a.side == Side::kBuy ? "buy" : "sell";
+  sql << "INSERT INTO market_auctions (product_id, announcer_member_id, side, quantity, "
+         "reserve_price_fen, opens_at_ms, closes_at_ms, state, idempotency_key, announced_by, "
+         "created_at_ms) VALUES (:p, :m, :s, :q, :r, :o, :c, 'open', :k, :a, :t) RETURNING id",
+      soci::use(p), soci::use(m), soci::use(side), soci::use(q), soci::use(price), soci::use(opens),
+      soci::use(closes), soci::use(row.idempotency_key), soci::use(actor), soci::use(now),
+      soci::into(id);
+  return id;
+}
+
+void cancelAuction(soci::session& sql, std::int64_t id, const std::string& actor,
+                   std::int64_t now_ms) {
+  long long i = id, now = now_ms;
+  sql << "UPDATE market_auctions SET state = 'cancelled', closed_at_ms = :t, closed_by = :a "
+         "WHERE id = :i",
+      soci::use(now), soci::use(actor), soci::use(i);
+  sql << "UPDATE market_auction_bids SET state = 'cancelled', updated_at_ms = :t WHERE "
+         "auction_id = :i AND state = 'sealed'",
+      soci::use(now), soci::use(i);
+}
+
+void recordClearing(soci::session& sql, const Auction& a, const std::string& actor,
+                    std::int64_t now_ms) {
+  long long i = a.id, q = a.cleared_quantity, amount = a.cleared_amount.value(),
+            low = a.low_price ? a.low_price->value() : 0,
+            high = a.high_price ? a.high_price->value() : 0, bids = a.bids_count, now = now_ms;
+  soci::indicator low_ind = a.low_price ? soci::i_ok : soci::i_null,
+                  high_ind = a.high_price ? soci::i_ok : soci::i_null;
+  soci::statement st =
+      (sql.prepare << "UPDATE market_auctions SET state = 'cleared', cleared_quantity = :q, "
+                      "cleared_amount_fen = :a, low_price_fen = :l, high_price_fen = :h, "
+                      "bids_count = :b, closed_at_ms = :t, closed_by = :by WHERE id = :i AND "
+                      "state = 'open'",
+       soci::use(q), soci::use(amount), soci::use(low, low_ind), soci::use(high, high_ind),
+       soci::use(bids), soci::use(now), soci::use(actor), soci::use(i));
+  st.execute(true);
+  if (st.get_affected_rows() != 1)
+    throw std::logic_error("auction " + std::to_string(a.id) + " was not open at its clearing");
+}
+
+std::optional<BidRow> findBid(soci::session& sql, std::int64_t id) {
+  long long i = id;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string(kBidSelect) + "WHERE id = :i", soci::use(i));
+  for (const auto& r : rows) return bidFrom(r);
+  return std::nullopt;
+}
+
+std::optional<BidRow> findBidByKey(soci::session& sql, const std::string& key) {
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string(kBidSelect) + "WHERE idempotency_key = :k", soci::use(key));
+  for (const auto& r : rows) return bidFrom(r);
+  return std::nullopt;
+}
+
+std::vector<BidRow> bidsOfAuction(soci::session& sql, std::int64_t auction_id) {
+  long long a = auction_id;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << std::string(kBidSelect) + "WHERE auction_id = :a ORDER BY id", soci::use(a));
+  std::vector<BidRow> out;
+  for (const auto& r : rows) out.push_back(bidFrom(r));
+  return out;
+}
+
+std::int64_t countSealedBids(soci::session& sql, std::int64_t auction_id) {
+  long long a = auction_id, n = 0;
+  sql << "SELECT COUNT(*) FROM market_auction_bids WHERE auction_id = :a AND state = 'sealed'",
+      soci::use(a), soci::into(n);
+  return n;
+}
+
+std::int64_t nextBidSeq(soci::session& sql) {
+  long long seq = 0;
+  soci::indicator ind;
+  sql << "SELECT MAX(seq) FROM market_auction_bids", soci::into(seq, ind);
+  return ind == soci::i_null ? 1 : seq + 1;
+}
+
+std::int64_t insertBid(soci::session& sql, const BidRow& row, const std::string& actor,
+                       std::int64_t now_ms) {
+  const AuctionBid& b = row.bid;
+  long long id = 0, a = b.auction_id, m = b.member_id, price = b.price.value(), q = b.quantity,
+            seq = row.seq, now = now_ms;
+  sql << "INSERT INTO market_auction_bids (auction_id, member_id, price_fen, quantity, seq, "
+         "state, idempotency_key, placed_by, at_ms, updated_at_ms) VALUES (:a, :m, :p, :q, :s, "
+         "'sealed', :k, :by, :t, :t2) RETURNING id",
+      soci::use(a), soci::use(m), soci::use(price), soci::use(q), soci::use(seq),
+      soci::use(row.idempotency_key), soci::use(actor), soci::use(now), soci::use(now),
+      soci::into(id);
+  return id;
+}
+
+void updateBid(soci::session& sql, const BidRow& row, std::int64_t now_ms) {
+  const AuctionBid& b = row.bid;
+  long long i = b.id, price = b.price.value(), q = b.quantity, seq = row.seq, filled = b.filled,
+            trade = b.trade_id.value_or(0), at = toEpochMs(b.at), now = now_ms;
+  soci::indicator trade_ind = b.trade_id ? soci::i_ok : soci::i_null;
+  soci::statement st =
+      (sql.prepare << "UPDATE market_auction_bids SET price_fen = :p, quantity = :q, seq = :s, "
+                      "filled = :f, state = :st, trade_id = :tr, at_ms = :at, updated_at_ms = :t "
+                      "WHERE id = :i",
+       soci::use(price), soci::use(q), soci::use(seq), soci::use(filled), soci::use(b.state),
+       soci::use(trade, trade_ind), soci::use(at), soci::use(now), soci::use(i));
+  st.execute(true);
+  if (st.get_affected_rows() != 1)
+    throw std::logic_error("auction bid " + std::to_string(b.id) + " vanished while updating");
 }
 
 }  // namespace tph::market::detail

@@ -36,8 +36,9 @@ std::int64_t insertMember(soci::session& sql, std::int64_t registry_account_id,
                           std::int64_t cash_account_id, const std::string& name,
                           const std::string& kind, const std::string& actor, std::int64_t now_ms);
 
-//! What open orders, proposed block agreements reserve: cash of buy orders (amount and fee) and
-//! units of sell orders. Day orders of days before `today` are past and reserve nothing.
+//! What open orders, proposed block agreements and open auctions reserve: cash of buy orders and
+//! bids (amount and fee) and of announced purchases (at the reserve price), units of sell orders,
+//! offers and announced sales. Day orders of days before `today` are past and reserve nothing.
 struct Reserved {
   std::int64_t cash_fen = 0;
   std::int64_t units = 0;
@@ -97,5 +98,41 @@ std::vector<BlockRow> blocksOfMember(soci::session& sql, std::int64_t member_id)
 std::int64_t insertBlock(soci::session& sql, const BlockRow& row, std::int64_t now_ms);
 void updateBlock(soci::session& sql, std::int64_t id, const std::string& state,
                  std::optional<std::int64_t> trade_id, std::int64_t now_ms);
+
+struct AuctionRow {
+  Auction auction;
+  std::int64_t product_id = 0;
+  std::string idempotency_key;
+};
+std::optional<AuctionRow> findAuction(soci::session& sql, std::int64_t id);
+std::optional<AuctionRow> findAuctionByKey(soci::session& sql, const std::string& key);
+//! Newest first; product_id 0 and state "" for any.
+std::vector<AuctionRow> listAuctions(soci::session& sql, std::int64_t product_id,
+                                     const std::string& state, int limit);
+//! Open auctions whose window closed at or before `now_ms`, oldest close first.
+std::vector<std::int64_t> dueAuctions(soci::session& sql, std::int64_t now_ms);
+std::int64_t insertAuction(soci::session& sql, const AuctionRow& row, const std::string& actor,
+                           std::int64_t now_ms);
+void cancelAuction(soci::session& sql, std::int64_t id, const std::string& actor,
+                   std::int64_t now_ms);
+//! Writes the published result and marks the auction cleared.
+void recordClearing(soci::session& sql, const Auction& auction, const std::string& actor,
+                    std::int64_t now_ms);
+
+struct BidRow {
+  AuctionBid bid;
+  std::int64_t seq = 0;
+  std::string idempotency_key;
+};
+std::optional<BidRow> findBid(soci::session& sql, std::int64_t id);
+std::optional<BidRow> findBidByKey(soci::session& sql, const std::string& key);
+//! Every bid of the auction in the order they were placed.
+std::vector<BidRow> bidsOfAuction(soci::session& sql, std::int64_t auction_id);
+std::int64_t countSealedBids(soci::session& sql, std::int64_t auction_id);
+std::int64_t nextBidSeq(soci::session& sql);
+std::int64_t insertBid(soci::session& sql, const BidRow& row, const std::string& actor,
+                       std::int64_t now_ms);
+//! Writes price, quantity, seq, filled, state and trade of the bid.
+void updateBid(soci::session& sql, const BidRow& row, std::int64_t now_ms);
 
 }  // namespace tph::market::detail

@@ -435,5 +435,119 @@ TEST_F(MarketApiTest, ParallelBuyersOverHttpNeverTakeMoreThanIsOffered) {
   EXPECT_EQ(units, Units(100));
 }
 
+TEST_F(MarketApiTest, AOneWayAuctionTakesSealedBidsAndPublishesItsResult) {
+  callJson("POST", "/api/v1/market/products", product(), "gd_admin", 201);
+  std::int64_t seller = member("seller", "Seller Co");
+  std::int64_t buyer = member("buyer", "Buyer Fund");
+  testing::issueUnitsTo(t_.db(), clock_, {accounts_["seller"], 5000});
+  callJson("POST", "/api/v1/market/members/" + std::to_string(buyer) + "/deposits",
+           {{"idempotency_key", "d1"}, {"amount_fen", 1'000'000}, {"bank_reference", "B1"}},
+           "gd_admin", 201);
+
+  // 10:00-11:00 Asia/Shanghai on Monday 2 March 2026.
+  json announce = {{"idempotency_key", "a1"},
+                   {"product", "PHCER-METRO"},
+                   {"announcer_member_id", seller},
+                   {"side", "sell"},
+                   {"quantity", 100},
+                   {"reserve_price_fen", 4000},
+                   {"opens_at", "2026-03-02T10:00:00+08:00"},
+                   {"closes_at", "2026-03-02T11:00:00+08:00"}};
+  auto wrong = announce;
+  wrong["closes_at"] = "eleven";
+  EXPECT_EQ(field("POST", "/api/v1/market/auctions", wrong, "seller", 422), "closes_at");
+  wrong = announce;
+  wrong["reserve_price_fen"] = 0;
+  EXPECT_EQ(field("POST", "/api/v1/market/auctions", wrong, "seller", 422), "reserve_price_fen");
+  wrong = announce;
+  wrong["quantity"] = 6000;
+  EXPECT_EQ(field("POST", "/api/v1/market/auctions", wrong, "seller", 409), "quantity");
+  wrong = announce;
+  wrong.erase("idempotency_key");
+  EXPECT_EQ(field("POST", "/api/v1/market/auctions", wrong, "seller", 422), "idempotency_key");
+  EXPECT_EQ(field("POST", "/api/v1/market/auctions", announce, "buyer", 403), "member_id");
+  callJson("POST", "/api/v1/market/auctions", announce, "resident", 403);
+  auto a = callJson("POST", "/api/v1/market/auctions", announce, "seller", 201);
+  EXPECT_EQ(a["phase"], "open");
+  EXPECT_TRUE(a["result"].is_null());
+  std::string path = "/api/v1/market/auctions/" + std::to_string(a["id"].get<std::int64_t>());
+
+  json bid = {
+      {"idempotency_key", "b1"}, {"member_id", buyer}, {"price_fen", 4500}, {"quantity", 60}};
+  auto low = bid;
+  low["price_fen"] = 3999;
+  EXPECT_EQ(field("POST", path + "/bids", low, "buyer", 422), "price_fen");
+  auto big = bid;
+  big["quantity"] = 1000;
+  EXPECT_EQ(field("POST", path + "/bids", big, "buyer", 422), "quantity");
+  callJson("POST", "/api/v1/market/auctions/999/bids", bid, "buyer", 404);
+  auto b1 = callJson("POST", path + "/bids", bid, "buyer", 201);
+  EXPECT_EQ(b1["state"], "sealed");
+  bid["idempotency_key"] = "b2";
+  bid["price_fen"] = 4200;
+  auto b2 = callJson("POST", path + "/bids", bid, "buyer", 201);
+  std::string b2_path = "/api/v1/market/auction-bids/" + std::to_string(b2["id"].get<int>());
+  EXPECT_EQ(field("POST", b2_path + "/amend", json::object(), "buyer", 422), "price_fen");
+  EXPECT_EQ(callJson("POST", b2_path + "/amend", {{"price_fen", 4800}}, "buyer", 200)["price_fen"],
+            4800);
+  callJson("POST", b2_path + "/withdraw", nullptr, "seller", 403);
+
+  // Sealed: the public sees the announcement only, the announcer no bids, the bidder its own.
+  auto public_view = callJson("GET", path, nullptr, "", 200);
+  EXPECT_TRUE(public_view["result"].is_null());
+  EXPECT_EQ(public_view.dump().find("4800"), std::string::npos);
+  EXPECT_EQ(callJson("GET", path + "/bids", nullptr, "seller", 200)["bids"].size(), 0u);
+  EXPECT_EQ(callJson("GET", path + "/bids", nullptr, "buyer", 200)["bids"].size(), 2u);
+  callJson("GET", path + "/bids", nullptr, "", 401);
+  EXPECT_EQ(field("POST", path + "/close", nullptr, "seller", 409), "auction");
+
+  clock_.advance(std::chrono::hours(1));
+  EXPECT_EQ(callJson("GET", path, nullptr, "", 200)["phase"], "closed");
+  EXPECT_EQ(
+      field(
+          "POST", path + "/bids",
+          {{"idempotency_key", "late"}, {"member_id", buyer}, {"price_fen", 5000}, {"quantity", 1}},
+          "buyer", 409),
+      "auction_id");
+  callJson("POST", path + "/close", nullptr, "buyer", 403);
+  auto cleared = callJson("POST", path + "/close", nullptr, "seller", 200);
+  EXPECT_EQ(cleared["state"], "cleared");
+  ASSERT_EQ(cleared["trades"].size(), 2u);
+  EXPECT_EQ(cleared["trades"][0]["price_fen"], 4800);  // the amended bid, now the best
+  EXPECT_EQ(cleared["trades"][0]["quantity"], 60);
+  EXPECT_EQ(cleared["trades"][1]["price_fen"], 4500);
+  EXPECT_EQ(cleared["trades"][1]["quantity"], 40);
+  EXPECT_EQ(cleared["bids"][1]["state"], "partly_won");
+
+  auto result = callJson("GET", path, nullptr, "", 200)["result"];
+  EXPECT_EQ(result["cleared_quantity"], 100);
+  EXPECT_EQ(result["low_price_fen"], 4500);
+  EXPECT_EQ(result["high_price_fen"], 4800);
+  EXPECT_EQ(result["average_price_fen"], (288'000 + 180'000) / 100);
+  EXPECT_EQ(result["bids"], 2);
+  EXPECT_EQ(callJson("GET", path + "/bids", nullptr, "seller", 200)["bids"].size(), 2u);
+  auto listed = callJson("GET", "/api/v1/market/auctions?state=cleared", nullptr, "", 200);
+  ASSERT_EQ(listed["auctions"].size(), 1u);
+  EXPECT_EQ(field("GET", "/api/v1/market/auctions?state=closing", nullptr, "", 422), "state");
+  auto trades = callJson("GET", "/api/v1/market/PHCER-METRO/trades", nullptr, "", 200)["trades"];
+  ASSERT_EQ(trades.size(), 2u);
+  EXPECT_EQ(trades[0]["mode"], "auction");
+  auto me =
+      callJson("GET", "/api/v1/market/members/" + std::to_string(buyer), nullptr, "buyer", 200);
+  EXPECT_EQ(me["cash_reserved_fen"], 0);
+  EXPECT_EQ(me["cash_fen"], 1'000'000 - 468'000 - 468);
+
+  // A second auction is called off by its announcer before the close.
+  announce["idempotency_key"] = "a2";
+  announce["opens_at"] = "2026-03-02T11:00:00+08:00";
+  announce["closes_at"] = "2026-03-02T12:00:00+08:00";
+  auto second = callJson("POST", "/api/v1/market/auctions", announce, "seller", 201);
+  std::string second_path =
+      "/api/v1/market/auctions/" + std::to_string(second["id"].get<std::int64_t>());
+  callJson("POST", second_path + "/cancel", nullptr, "buyer", 403);
+  EXPECT_EQ(callJson("POST", second_path + "/cancel", nullptr, "seller", 200)["state"],
+            "cancelled");
+}
+
 }  // namespace
 }  // namespace tph::api
