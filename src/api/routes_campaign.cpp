@@ -2,6 +2,7 @@
 
 #include "api/error_response.h"
 #include "api/json_body.h"
+#include "api/route_helpers.h"
 #include "api/routes.h"
 #include "ingest/reduction_stats.h"
 #include "region/campaign_service.h"
@@ -173,9 +174,8 @@ void addCampaignRoutes(Router& router, region::CampaignService& campaigns,
       .tag = "campaign",
       .handler =
           [&campaigns](RouteContext& ctx) {
-            auto id = parseId(ctx.param("id"), "id");
-            if (!id) return errorResponse(id.error());
-            return campaignResponse(campaigns.get(*id));
+            return withId(ctx,
+                          [&](std::int64_t id) { return campaignResponse(campaigns.get(id)); });
           },
   });
   router.add({
@@ -206,13 +206,11 @@ void addCampaignRoutes(Router& router, region::CampaignService& campaigns,
       .response_schema = kObject,
       .handler =
           [&campaigns](RouteContext& ctx) {
-            auto id = parseId(ctx.param("id"), "id");
-            if (!id) return errorResponse(id.error());
-            auto body = parseJsonObject(ctx.request);
-            if (!body) return errorResponse(body.error());
-            auto reason = requireString(*body, "reason");
-            if (!reason) return errorResponse(reason.error());
-            return campaignResponse(campaigns.cancel(ctx.caller(), *id, *reason));
+            return withIdAndBody(ctx, [&](std::int64_t id, const json& body) {
+              auto reason = requireString(body, "reason");
+              if (!reason) return errorResponse(reason.error());
+              return campaignResponse(campaigns.cancel(ctx.caller(), id, *reason));
+            });
           },
   });
 }

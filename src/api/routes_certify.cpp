@@ -1,5 +1,6 @@
 #include "api/error_response.h"
 #include "api/json_body.h"
+#include "api/route_helpers.h"
 #include "api/routes.h"
 #include "certify/certify_service.h"
 
@@ -51,15 +52,6 @@ json commentJson(const certify::Comment& c) {
 }
 
 //! Parses {id} and the JSON body, then runs fn(id, body).
-template <class Fn>
-HttpResponse withIdAndBody(RouteContext& ctx, Fn&& fn) {
-  auto id = parseId(ctx.param("id"), "id");
-  if (!id) return errorResponse(id.error());
-  auto body = parseJsonObject(ctx.request);
-  if (!body) return errorResponse(body.error());
-  return fn(*id, *body);
-}
-
 HttpResponse batchResponse(const Result<certify::Batch>& b, int status = 200) {
   if (!b) return errorResponse(b.error());
   return jsonResponse(batchJson(*b), status);

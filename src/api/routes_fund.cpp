@@ -1,5 +1,6 @@
 #include "api/error_response.h"
 #include "api/json_body.h"
+#include "api/route_helpers.h"
 #include "api/routes.h"
 #include "pilot/fund_service.h"
 
@@ -111,9 +112,7 @@ void addFundRoutes(Router& router, pilot::FundService& funds) {
       .tag = "pilot",
       .handler =
           [&funds](RouteContext& ctx) {
-            auto id = parseId(ctx.param("id"), "id");
-            if (!id) return errorResponse(id.error());
-            return projectResponse(funds.project(*id));
+            return withId(ctx, [&](std::int64_t id) { return projectResponse(funds.project(id)); });
           },
   });
   router.add({
@@ -128,23 +127,21 @@ void addFundRoutes(Router& router, pilot::FundService& funds) {
       .response_schema = {{"type", "object"}},
       .handler =
           [&funds](RouteContext& ctx) {
-            auto id = parseId(ctx.param("id"), "id");
-            if (!id) return errorResponse(id.error());
-            auto body = parseJsonObject(ctx.request);
-            if (!body) return errorResponse(body.error());
-            auto grant = body->find("grant");
-            if (grant == body->end() || !grant->is_boolean())
-              return errorResponse(Error::invalid("grant", "must be true or false"));
-            std::int64_t granted = 0;
-            if (grant->get<bool>()) {
-              auto amount = requireInteger(*body, "granted_fen");
-              if (!amount) return errorResponse(amount.error());
-              granted = *amount;
-            }
-            auto reason = optionalString(*body, "reason");
-            if (!reason) return errorResponse(reason.error());
-            return projectResponse(
-                funds.decide(ctx.caller(), *id, grant->get<bool>(), Fen(granted), *reason));
+            return withIdAndBody(ctx, [&](std::int64_t id, const json& body) {
+              auto grant = body.find("grant");
+              if (grant == body.end() || !grant->is_boolean())
+                return errorResponse(Error::invalid("grant", "must be true or false"));
+              std::int64_t granted = 0;
+              if (grant->get<bool>()) {
+                auto amount = requireInteger(body, "granted_fen");
+                if (!amount) return errorResponse(amount.error());
+                granted = *amount;
+              }
+              auto reason = optionalString(body, "reason");
+              if (!reason) return errorResponse(reason.error());
+              return projectResponse(
+                  funds.decide(ctx.caller(), id, grant->get<bool>(), Fen(granted), *reason));
+            });
           },
   });
   router.add({
@@ -160,18 +157,16 @@ void addFundRoutes(Router& router, pilot::FundService& funds) {
       .success_status = 201,
       .handler =
           [&funds](RouteContext& ctx) {
-            auto id = parseId(ctx.param("id"), "id");
-            if (!id) return errorResponse(id.error());
-            auto body = parseJsonObject(ctx.request);
-            if (!body) return errorResponse(body.error());
-            auto amount = requireInteger(*body, "amount_fen");
-            if (!amount) return errorResponse(amount.error());
-            auto paid_on = requireString(*body, "paid_on");
-            if (!paid_on) return errorResponse(paid_on.error());
-            auto reference = requireString(*body, "reference");
-            if (!reference) return errorResponse(reference.error());
-            return projectResponse(
-                funds.disburse(ctx.caller(), *id, Fen(*amount), *paid_on, *reference), 201);
+            return withIdAndBody(ctx, [&](std::int64_t id, const json& body) {
+              auto amount = requireInteger(body, "amount_fen");
+              if (!amount) return errorResponse(amount.error());
+              auto paid_on = requireString(body, "paid_on");
+              if (!paid_on) return errorResponse(paid_on.error());
+              auto reference = requireString(body, "reference");
+              if (!reference) return errorResponse(reference.error());
+              return projectResponse(
+                  funds.disburse(ctx.caller(), id, Fen(*amount), *paid_on, *reference), 201);
+            });
           },
   });
   router.add({

@@ -1,5 +1,6 @@
 #include "api/error_response.h"
 #include "api/json_body.h"
+#include "api/route_helpers.h"
 #include "api/routes.h"
 #include "pilot/pilot_service.h"
 
@@ -76,15 +77,6 @@ json progressJson(const pilot::ProgressReport& r) {
 HttpResponse applicationResponse(const Result<pilot::PilotApplication>& a, int status = 200) {
   if (!a) return errorResponse(a.error());
   return jsonResponse(applicationJson(*a), status);
-}
-
-template <class Fn>
-HttpResponse withIdAndBody(RouteContext& ctx, Fn&& fn) {
-  auto id = parseId(ctx.param("id"), "id");
-  if (!id) return errorResponse(id.error());
-  auto body = parseJsonObject(ctx.request);
-  if (!body) return errorResponse(body.error());
-  return fn(*id, *body);
 }
 
 Result<pilot::PilotPlan> planOf(const json& body) {
