@@ -49,10 +49,9 @@ json applicationJson(const pilot::PilotApplication& a) {
 }
 
 json figuresJson(const pilot::ProgressFigures& f) {
-  return {{"participants", f.participants},
-          {"records", f.records},
-          {"grams", f.grams.value()},
-          {"methodologies", f.methodologies}};
+  return {{"participants", f.participants}, {"records", f.records},
+          {"grams", f.grams.value()},       {"methodologies", f.methodologies},
+          {"merchants", f.merchants},       {"data_providers", f.data_providers}};
 }
 
 json progressJson(const pilot::ProgressReport& r) {

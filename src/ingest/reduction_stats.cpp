@@ -91,17 +91,19 @@ RegionReductionTotals ReductionStats::totals(const std::string& region_code,
   return db_.read([&](soci::session& sql) {
     std::string pattern = regionPattern(region_code);
     RegionReductionTotals t;
-    long long records = 0, participants = 0, grams = 0, methodologies = 0;
+    long long records = 0, participants = 0, grams = 0, methodologies = 0, providers = 0;
     soci::indicator grams_ind;
     sql << "SELECT COUNT(*), COUNT(DISTINCT account_id), SUM(grams), "
-           "COUNT(DISTINCT methodology_id) FROM reductions "
+           "COUNT(DISTINCT methodology_id), COUNT(DISTINCT provider_id) FROM reductions "
            "WHERE day >= :f AND day <= :u AND region_code LIKE :p",
         soci::use(from_day), soci::use(until_day), soci::use(pattern), soci::into(records),
-        soci::into(participants), soci::into(grams, grams_ind), soci::into(methodologies);
+        soci::into(participants), soci::into(grams, grams_ind), soci::into(methodologies),
+        soci::into(providers);
     t.records = records;
     t.participants = participants;
     t.grams = Grams(grams_ind == soci::i_ok ? grams : 0);
     t.methodologies = methodologies;
+    t.providers = providers;
     return t;
   });
 }

@@ -35,6 +35,7 @@ struct RegionReductionTotals {
   std::int64_t participants = 0;  //!< distinct carbon accounts credited
   Grams grams;
   std::int64_t methodologies = 0;  //!< distinct methodologies that credited anything
+  std::int64_t providers = 0;      //!< distinct providers whose records were credited
 };
 
 //! What records in a campaign's window earned: totals and, per Shanghai day, the same.

@@ -9,6 +9,7 @@
 #include "audit/audit_log.h"
 #include "core/crypto.h"
 #include "core/region_code.h"
+#include "incentive/merchant_stats.h"
 #include "ingest/reduction_stats.h"
 #include "pilot/pilot_store.h"
 #include "store/database.h"
@@ -81,15 +82,19 @@ std::string quarterEnd(int year, int quarter) {
 }
 
 json figuresToJson(const ProgressFigures& f) {
-  return {{"participants", f.participants},
-          {"records", f.records},
-          {"grams", f.grams.value()},
-          {"methodologies", f.methodologies}};
+  return {{"participants", f.participants}, {"records", f.records},
+          {"grams", f.grams.value()},       {"methodologies", f.methodologies},
+          {"merchants", f.merchants},       {"data_providers", f.data_providers}};
 }
 
 ProgressFigures figuresFromJson(const json& j) {
-  return {j.at("participants"), j.at("records"), Grams(j.at("grams").get<std::int64_t>()),
-          j.at("methodologies")};
+  // Reports filed before merchants and data providers were measured read them as 0.
+  return {j.at("participants"),
+          j.at("records"),
+          Grams(j.at("grams").get<std::int64_t>()),
+          j.at("methodologies"),
+          j.value("merchants", std::int64_t{0}),
+          j.value("data_providers", std::int64_t{0})};
 }
 
 json goalToJson(const YearGoal& g) {
@@ -103,7 +108,11 @@ json goalToJson(const YearGoal& g) {
 ProgressFigures measure(store::Database& db, const std::string& region, const std::string& from,
                         const std::string& until) {
   auto totals = ingest::ReductionStats(db).totals(region, from, until);
-  return {totals.participants, totals.records, totals.grams, totals.methodologies};
+  auto end = shanghaiDayStart(until);
+  std::int64_t merchants =
+      end ? incentive::approvedMerchantsBefore(db, region, *end + std::chrono::hours(24)) : 0;
+  return {totals.participants,  totals.records, totals.grams,
+          totals.methodologies, merchants,      totals.providers};
 }
 
 bool isReviewer(const std::vector<Review>& reviews, std::int64_t user_id) {

@@ -111,6 +111,10 @@ struct ProgressFigures {
   std::int64_t records = 0;
   Grams grams;
   std::int64_t methodologies = 0;
+  //! Approved alliance merchants in the region by the period's end (a count on that day).
+  std::int64_t merchants = 0;
+  //! Data linkage: the providers whose records were credited in the region in the period.
+  std::int64_t data_providers = 0;
 };
 
 struct ProgressReport {

@@ -263,6 +263,22 @@ TEST_F(PilotTest, ProgressShowsMeasuredFiguresBesideTargets) {
   std::int64_t q1 = seed.trees("440305", "2026-03-31", 1, 1);
   seed.trees("440304", "2026-05-01", 50, 1);  // Futian: not Nanshan's
   ASSERT_EQ(q2, 660'000);
+  // Alliance merchants: two approved in Nanshan in Q2, one after it, one pending, one in Futian.
+  auto merchant = [&](const std::string& licence, const std::string& region,
+                      const std::string& status, const char* decided_at) {
+    std::int64_t at = decided_at ? toEpochMs(*parseIso8601(decided_at)) : 0;
+    t_.exec(
+        "INSERT INTO merchants (name, licence_no, category, region_code, address, contact, "
+        "applicant_user_id, status, created_at_ms, decided_at_ms) VALUES ('店', '" +
+        licence + "', 'food', '" + region + "', 'addr', 'c', " +
+        std::to_string(nanshan_admin_.user_id) + ", '" + status + "', 0, " +
+        (decided_at ? std::to_string(at) : std::string("NULL")) + ")");
+  };
+  merchant("L1", "440305", "approved", "2026-04-02T02:00:00Z");
+  merchant("L2", "440305", "approved", "2026-06-30T15:59:59Z");  // 23:59:59 on 30 June
+  merchant("L3", "440305", "approved", "2026-06-30T16:00:00Z");  // 1 July in Shanghai
+  merchant("L4", "440305", "pending", nullptr);
+  merchant("L5", "440304", "approved", "2026-04-02T02:00:00Z");
   auto early = pilots_.fileProgress(nanshan_admin_, "440305", 2026, 3, "进展顺利");
   EXPECT_EQ(early.error().field, "quarter");  // Q3 has not ended on 2 July
   EXPECT_EQ(pilots_.fileProgress(futian_admin_, "440305", 2026, 2, "x").error().code,
@@ -273,6 +289,8 @@ TEST_F(PilotTest, ProgressShowsMeasuredFiguresBesideTargets) {
   EXPECT_EQ(filed->measured.records, 2);
   EXPECT_EQ(filed->measured.participants, 2);  // each record from its own account
   EXPECT_EQ(filed->measured.methodologies, 1);
+  EXPECT_EQ(filed->measured.data_providers, 1);  // the seed's one forestry provider
+  EXPECT_EQ(filed->measured.merchants, 2);       // approved in Nanshan by 30 June
   EXPECT_EQ(filed->year_to_date.grams.value(), q2 + q1);
   ASSERT_TRUE(filed->target);
   EXPECT_EQ(filed->target->tonnes, 1200);
