@@ -8,6 +8,9 @@
 #include "api/static_files.h"
 #include "certify/certify_service.h"
 #include "certify/provenance_service.h"
+#include "content/catalogue_service.h"
+#include "content/content_service.h"
+#include "content/idea_service.h"
 #include "incentive/benefit_service.h"
 #include "incentive/card_service.h"
 #include "incentive/merchant_service.h"
@@ -48,6 +51,9 @@ struct ApiServer::Services {
         cards(db, clock, accounts),
         rankings(db, clock),
         points_expiry(db, clock, {}),
+        content(db, clock),
+        catalogue(db, clock),
+        ideas(db, clock, methodologies),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -69,6 +75,9 @@ struct ApiServer::Services {
   incentive::CardService cards;
   incentive::RankingService rankings;
   incentive::PointsExpiryService points_expiry;
+  content::ContentService content;
+  content::CatalogueService catalogue;
+  content::IdeaService ideas;
   StaticFiles static_files;
 };
 
@@ -92,6 +101,8 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addCardRoutes(*router_, services_->cards);
   addRankingRoutes(*router_, services_->rankings);
   addPointsExpiryRoutes(*router_, services_->points_expiry);
+  addContentRoutes(*router_, services_->content, services_->catalogue, services_->ideas,
+                   options.public_url);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

@@ -33,7 +33,8 @@ struct ApiServerOptions {
   certify::CertifyOptions certify;
   std::string audit_public_key;  //!< hex; served at /api/v1/audit/public-key, empty when none
   market::MarketOptions market;
-  std::optional<link::LinkKeyPair> link_key;  //!< signs link replies; none disables the hub
+  std::optional<link::LinkKeyPair> link_key;         //!< signs link replies; none disables the hub
+  std::string public_url = "http://127.0.0.1:8080";  //!< base of feed, sitemap and share links
 };
 
 inline constexpr const char* kVersion = "0.1.0";

@@ -52,6 +52,11 @@ class PilotService;
 namespace tph::link {
 class LinkHub;
 }
+namespace tph::content {
+class ContentService;
+class CatalogueService;
+class IdeaService;
+}  // namespace tph::content
 namespace tph {
 class Clock;
 }
@@ -83,5 +88,9 @@ void addLinkRoutes(Router& router, link::LinkHub* hub);
 void addCardRoutes(Router& router, incentive::CardService& cards);
 void addRankingRoutes(Router& router, incentive::RankingService& rankings);
 void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expiry);
+//! `public_url` is the site's base for absolute links in feeds, the sitemap and share pages.
+void addContentRoutes(Router& router, content::ContentService& content,
+                      content::CatalogueService& catalogue, content::IdeaService& ideas,
+                      const std::string& public_url);
 
 }  // namespace tph::api

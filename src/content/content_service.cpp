@@ -7,6 +7,8 @@
 #include "content/content_store.h"
 #include "content/cover_image.h"
 #include "content/markdown.h"
+#include "content/search_snippet.h"
+#include "content/text_fields.h"
 #include "core/crypto.h"
 #include "core/region_code.h"
 #include "store/database.h"
@@ -16,57 +18,23 @@ namespace tph::content {
 namespace {
 
 using auth::Role;
+using detail::textField;
+using detail::validUtf8;
 using nlohmann::json;
 
 Error notFound(std::int64_t id) {
   return Error::notFound("no article " + std::to_string(id), "id");
 }
 
-//! Well-formed UTF-8 (lengths and continuation bytes; overlong forms are left to the renderer,
-//! which validates again).
-bool validUtf8(const std::string& text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = c < 0x80           ? 0
-                        : (c >> 5) == 0x6  ? 1
-                        : (c >> 4) == 0xe  ? 2
-                        : (c >> 3) == 0x1e ? 3
-                                           : 4;
-    if (extra == 4 || (extra > 0 && i + extra >= text.size())) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
-Result<std::string> textField(const json& body, const std::string& key, bool required,
-                              std::size_t max_bytes) {
-  auto it = body.find(key);
-  if (it == body.end() || it->is_null()) {
-    if (required) return Error::invalid(key, "is required");
-    return std::string();
-  }
-  if (!it->is_string()) return Error::invalid(key, "must be a string");
-  auto value = it->get<std::string>();
-  auto first = value.find_first_not_of(" \t\r\n");
-  if (required && first == std::string::npos) return Error::invalid(key, "must not be blank");
-  if (value.size() > max_bytes) {
-    return Error::invalid(key, "is longer than " + std::to_string(max_bytes) + " bytes");
-  }
-  if (!validUtf8(value)) return Error::invalid(key, "is not valid UTF-8");
-  return value;
-}
-
 bool validSlug(const std::string& slug) {
   if (slug.size() < 3 || slug.size() > 80 || slug.front() == '-' || slug.back() == '-') {
     return false;
   }
-  return std::all_of(slug.begin(), slug.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
+  // At least one letter, so a slug never reads as an article id.
+  return std::any_of(slug.begin(), slug.end(), [](char c) { return c >= 'a' && c <= 'z'; }) &&
+         std::all_of(slug.begin(), slug.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+         });
 }
 
 //! Regions an editor works in, as the prefixes their grants cover.
@@ -163,7 +131,8 @@ Result<ArticleInput> articleInputFromJson(const json& body) {
   auto slug = textField(body, "slug", false, 80);
   if (!slug) return slug.error();
   if (!slug->empty() && !validSlug(*slug)) {
-    return Error::invalid("slug", "must be 3-80 characters a-z, 0-9 and '-', not at either end");
+    return Error::invalid(
+        "slug", "must be 3-80 characters a-z, 0-9 and '-' with a letter, no '-' at either end");
   }
   in.slug = *slug;
   struct Field {
@@ -345,10 +314,15 @@ Result<Article> ContentService::setCover(const auth::Principal& caller, std::int
   });
 }
 
-Result<Article> ContentService::article(const auth::Principal* caller, const std::string& slug) {
-  auto a = db_.read([&](soci::session& sql) { return detail::findArticleBySlug(sql, slug); });
+Result<Article> ContentService::article(const auth::Principal* caller, const std::string& ref) {
+  bool numeric = !ref.empty() && ref.size() <= 18 &&
+                 std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; });
+  auto a = db_.read([&](soci::session& sql) {
+    return numeric ? detail::findArticle(sql, std::stoll(ref))
+                   : detail::findArticleBySlug(sql, ref);
+  });
   if (!a || (a->state != "published" && !(caller && editsIn(*caller, a->region_code)))) {
-    return Error::notFound("no published article " + slug, "slug");
+    return Error::notFound("no published article " + ref, "id");
   }
   return *a;
 }
@@ -393,6 +367,58 @@ Result<std::vector<Article>> ContentService::editorial(const auth::Principal& ca
       out.push_back(*detail::findArticle(sql, id));
     }
     return out;
+  });
+}
+
+Result<std::vector<SearchHit>> ContentService::search(const SearchQuery& query) {
+  std::vector<std::string> terms;
+  std::string term;
+  for (char c : query.text + " ") {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!term.empty() && std::find(terms.begin(), terms.end(), term) == terms.end()) {
+        terms.push_back(term);
+      }
+      term.clear();
+    } else {
+      term += c;
+    }
+  }
+  // The ideographic space separates terms too.
+  std::vector<std::string> split;
+  for (const auto& t : terms) {
+    std::size_t from = 0;
+    for (auto at = t.find("\u3000"); at != std::string::npos; at = t.find("\u3000", from)) {
+      if (at > from) split.push_back(t.substr(from, at - from));
+      from = at + 3;
+    }
+    if (from < t.size()) split.push_back(t.substr(from));
+  }
+  terms = split;
+  if (terms.empty()) return Error::invalid("q", "is required");
+  if (!validUtf8(query.text) || utf8Length(query.text) > kMaxQueryChars) {
+    return Error::invalid(
+        "q", "must be UTF-8 text of at most " + std::to_string(kMaxQueryChars) + " characters");
+  }
+  if (terms.size() > kMaxQueryTerms) {
+    return Error::invalid("q", "has more than " + std::to_string(kMaxQueryTerms) + " terms");
+  }
+  const auto& kinds = articleKinds();
+  if (!query.kind.empty() && std::find(kinds.begin(), kinds.end(), query.kind) == kinds.end()) {
+    return Error::invalid("kind", "must be knowledge, news, product or technology");
+  }
+  if (!query.region.empty() && !isRegionCode(query.region)) {
+    return Error::invalid("region", "must be a six-digit GB/T 2260 code");
+  }
+  if (query.limit < 1 || query.limit > kMaxPageSize) {
+    return Error::invalid("limit", "must be 1 to " + std::to_string(kMaxPageSize));
+  }
+  return db_.read([&](soci::session& sql) {
+    std::vector<SearchHit> hits;
+    for (const auto& row :
+         detail::searchPublished(sql, terms, query.kind, query.region, query.limit)) {
+      hits.push_back({*detail::findArticle(sql, row.id), highlightSnippet(row.text, terms)});
+    }
+    return hits;
   });
 }
 

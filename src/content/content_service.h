@@ -73,6 +73,23 @@ struct ArticleFilter {
   int offset = 0;
 };
 
+inline constexpr std::size_t kMaxQueryChars = 100;
+inline constexpr std::size_t kMaxQueryTerms = 5;
+//! Terms this long are looked up in the trigram index; shorter ones by a LIKE scan.
+inline constexpr std::size_t kTrigramChars = 3;
+
+struct SearchQuery {
+  std::string text;  //!< terms separated by spaces; every term must occur
+  std::string kind;
+  std::string region;
+  int limit = 20;
+};
+
+struct SearchHit {
+  Article article;
+  std::string snippet_html;  //!< escaped text with the hits in <mark>
+};
+
 struct MediaFile {
   std::string content_type;
   std::string bytes;
@@ -97,12 +114,18 @@ class ContentService {
   Result<Article> setCover(const auth::Principal& caller, std::int64_t id,
                            const std::string& content_type, const std::string& bytes);
 
-  //! A published article by slug; editors of its region also see it in other states.
-  Result<Article> article(const auth::Principal* caller, const std::string& slug);
+  //! A published article by id or slug; editors of its region also see it in other states.
+  Result<Article> article(const auth::Principal* caller, const std::string& id_or_slug);
   Result<std::vector<Article>> published(const ArticleFilter& filter);
   //! Articles in `state` within the caller's editor regions, newest change first.
   Result<std::vector<Article>> editorial(const auth::Principal& caller, const std::string& state,
                                          int limit, int offset);
+
+  //! Full-text search over published articles; works for Chinese down to one character.
+  Result<std::vector<SearchHit>> search(const SearchQuery& query);
+
+  //! The service's clock, for documents stamped with the time they were built (feeds).
+  Instant now() const { return clock_.now(); }
 
   //! A stored cover file by its path name "<sha256>-<width>.jpg".
   Result<MediaFile> coverFile(const std::string& name);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "content/search_snippet.h"
 #include "core/crypto.h"
 #include "store/database.h"
 
@@ -270,6 +271,76 @@ std::vector<std::int64_t> editorialIds(soci::session& sql, const std::string& st
   st.execute(false);
   while (st.fetch()) ids.push_back(id);
   return ids;
+}
+
+std::vector<SearchRow> searchPublished(soci::session& sql, const std::vector<std::string>& terms,
+                                       const std::string& kind, const std::string& region,
+                                       int limit) {
+  bool postgres = isPostgres(sql);
+  std::vector<std::string> binds;
+  std::string match;  // FTS5 query: each long term a quoted phrase, all required
+  std::string where;
+  for (const auto& term : terms) {
+    if (!postgres && utf8Length(term) >= kTrigramChars) {
+      std::string quoted;
+      for (char c : term) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      match += (match.empty() ? "\"" : " \"") + quoted + "\"";
+    } else {
+      where += postgres ? " AND a.search_text ILIKE ? ESCAPE '\\'"
+                        : " AND a.search_text LIKE ? ESCAPE '\\'";
+      binds.push_back("%" + escapeLike(term) + "%");
+    }
+  }
+  if (!kind.empty()) {
+    where += " AND a.kind = ?";
+    binds.push_back(kind);
+  }
+  if (!region.empty()) {
+    where += " AND a.region_code LIKE ? ESCAPE '\\'";
+    binds.push_back(escapeLike(regionPrefix(region)) + "%");
+  }
+  std::string query;
+  std::string joined;
+  for (const auto& t : terms) joined += (joined.empty() ? "" : " ") + t;
+  if (!match.empty()) {
+    query =
+        "SELECT a.id, a.search_text FROM content_search s JOIN content_articles a ON a.id = "
+        "s.rowid WHERE content_search MATCH ? AND a.state = 'published'" +
+        where + " ORDER BY s.rank, a.published_at_ms DESC";
+    binds.insert(binds.begin(), match);
+  } else if (postgres) {
+    query = "SELECT a.id, a.search_text FROM content_articles a WHERE a.state = 'published'" +
+            where +
+            " ORDER BY public.word_similarity(?, a.search_text) DESC, a.published_at_ms DESC";
+    binds.push_back(joined);
+  } else {
+    query = "SELECT a.id, a.search_text FROM content_articles a WHERE a.state = 'published'" +
+            where + " ORDER BY a.published_at_ms DESC";
+  }
+  query += " LIMIT " + std::to_string(limit);
+  // SOCI names placeholders; number them in order.
+  std::string numbered;
+  int n = 0;
+  for (char c : query) {
+    if (c == '?') {
+      numbered += ":p" + std::to_string(n++);
+    } else {
+      numbered += c;
+    }
+  }
+  long long id = 0;
+  std::string text;
+  soci::statement st(sql);
+  st.exchange(soci::into(id));
+  st.exchange(soci::into(text));
+  for (auto& value : binds) st.exchange(soci::use(value));
+  st.alloc();
+  st.prepare(numbered);
+  st.define_and_bind();
+  st.execute(false);
+  std::vector<SearchRow> rows;
+  while (st.fetch()) rows.push_back({id, text});
+  return rows;
 }
 
 void insertMedia(soci::session& sql, const std::string& sha256, int requested_width_px,

@@ -40,6 +40,17 @@ std::vector<std::int64_t> editorialIds(soci::session& sql, const std::string& st
                                        const std::vector<std::string>& region_prefixes, int limit,
                                        int offset);
 
+struct SearchRow {
+  std::int64_t id = 0;
+  std::string text;
+};
+//! Published articles containing every term: terms of kTrigramChars or more through the index
+//! (FTS5 MATCH on SQLite, ILIKE served by pg_trgm on PostgreSQL), shorter ones by LIKE. Best
+//! match first on SQLite (bm25), by trigram word similarity on PostgreSQL; newer first on ties.
+std::vector<SearchRow> searchPublished(soci::session& sql, const std::vector<std::string>& terms,
+                                       const std::string& kind, const std::string& region,
+                                       int limit);
+
 //! Stores one web size of a cover unless that (sha256, width) is stored already.
 void insertMedia(soci::session& sql, const std::string& sha256, int requested_width_px,
                  int height_px, const std::string& jpeg, const std::string& actor,

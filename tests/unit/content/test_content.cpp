@@ -8,9 +8,11 @@
 #include <sstream>
 
 #include "audit/audit_log.h"
+#include "content/catalogue_service.h"
 #include "content/content_service.h"
 #include "content/cover_image.h"
 #include "content/markdown.h"
+#include "content/search_snippet.h"
 #include "region/region_service.h"
 #include "store/database.h"
 #include "test_database.h"
@@ -398,6 +400,187 @@ TEST_F(ContentTest, CoverUploadIsStoredInWebSizesAndServed) {
   EXPECT_TRUE(content_.coverFile(with->cover_sha256 + "-400.jpg").ok());
   EXPECT_FALSE(content_.coverFile(with->cover_sha256 + "-800.jpg").ok());
   EXPECT_FALSE(content_.coverFile("../../etc/passwd").ok());
+}
+
+TEST(SearchSnippet, MarksEveryHitInAWindowWithoutCuttingCharacters) {
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += "低碳";
+  text += "地铁<出行>";
+  for (int i = 0; i < 60; ++i) text += "生活";
+  auto s = highlightSnippet(text, {"地铁", "出行"});
+  EXPECT_NE(s.find("<mark>地铁</mark>&lt;<mark>出行</mark>&gt;"), std::string::npos) << s;
+  EXPECT_EQ(s.rfind("…", 0), 0u);  // starts inside the text
+  EXPECT_LE(utf8Length(s), kSnippetChars + 60);
+  EXPECT_EQ(highlightSnippet("Rooftop SOLAR panels", {"solar"}),
+            "Rooftop <mark>SOLAR</mark> panels");
+  EXPECT_EQ(highlightSnippet("没有命中", {"地铁"}), "没有命中");
+}
+
+TEST_F(ContentTest, SearchFindsChineseByTwoAndThreeOrMoreCharacterQueries) {
+  auto sorting =
+      publish("垃圾分类指南",
+              "厨余垃圾要**沥干**水分再投放。可回收物包括纸张、塑料瓶。`<b>`塑料袋不可回收。");
+  auto metro = publish("地铁出行减碳", "乘坐地铁每公里比私家车少排放约一百克二氧化碳。", "440100");
+  auto pending = content_.createArticle(province_editor_, input("沥干技巧草稿", "沥干沥干"));
+  ASSERT_TRUE(pending.ok());
+  auto ids = [&](const std::string& q, const std::string& region = "") {
+    auto hits = content_.search({q, "", region, 20});
+    EXPECT_TRUE(hits.ok()) << q << ": " << hits.error().message;
+    std::vector<std::int64_t> out;
+    for (const auto& h : *hits) out.push_back(h.article.id);
+    return out;
+  };
+  using Ids = std::vector<std::int64_t>;
+  EXPECT_EQ(ids("沥干"), Ids{sorting.id});  // two characters: the LIKE fallback; drafts unseen
+  EXPECT_EQ(ids("地铁"), Ids{metro.id});
+  EXPECT_EQ(ids("碳"), Ids{metro.id});
+  EXPECT_EQ(ids("塑料瓶"), Ids{sorting.id});  // three: the trigram index
+  EXPECT_EQ(ids("二氧化碳"), Ids{metro.id});
+  EXPECT_EQ(ids("地铁  二氧化碳"), Ids{metro.id});  // every term must occur
+  EXPECT_EQ(ids("地铁 塑料瓶"), Ids{});
+  EXPECT_EQ(ids("二氧化碳", "440300"), Ids{});
+  EXPECT_EQ(ids("二氧化碳", "440000"), Ids{metro.id});
+  EXPECT_EQ(ids("100%"), Ids{});      // LIKE wildcards are literal
+  EXPECT_EQ(ids("\"塑料瓶"), Ids{});  // FTS5 syntax is literal too
+
+  auto hits = content_.search({"塑料袋", "", "", 20});
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_NE((*hits)[0].snippet_html.find("&lt;b&gt;<mark>塑料袋</mark>"), std::string::npos)
+      << (*hits)[0].snippet_html;
+  hits = content_.search({"沥干", "", "", 20});
+  EXPECT_NE((*hits)[0].snippet_html.find("厨余垃圾要<mark>沥干</mark>水分"), std::string::npos)
+      << (*hits)[0].snippet_html;
+
+  auto english = input("屋顶光伏", "分布式发电");
+  english.title_en = "Rooftop Solar";
+  english.body_md_en = "Panels on **public buildings**.";
+  auto a = content_.createArticle(province_editor_, english);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(content_.submitArticle(province_editor_, a->id).ok());
+  ASSERT_TRUE(content_.reviewArticle(reviewer_, a->id, true, "").ok());
+  EXPECT_EQ(ids("rooftop solar"), Ids{a->id});
+  EXPECT_EQ(ids("PUBLIC BUILDINGS"), Ids{a->id});
+
+  // Archived articles leave the index.
+  ASSERT_TRUE(content_.archiveArticle(province_editor_, sorting.id).ok());
+  EXPECT_EQ(ids("塑料瓶"), Ids{});
+  EXPECT_EQ(ids("沥干"), Ids{});
+
+  EXPECT_EQ(content_.search({"  ", "", "", 20}).error().field, "q");
+  EXPECT_EQ(content_.search({std::string(101, 'a'), "", "", 20}).error().field, "q");
+  EXPECT_EQ(content_.search({"a b c d e f", "", "", 20}).error().field, "q");
+  EXPECT_EQ(content_.search({"地铁", "blog", "", 20}).error().field, "kind");
+  EXPECT_EQ(content_.search({"地铁", "", "", 0}).error().field, "limit");
+}
+
+json heatPump(const std::string& region = "440300") {
+  return {
+      {"kind", "product"},
+      {"name_zh", "空气源热泵热水器"},
+      {"maker", "某电器有限公司"},
+      {"category", "home_appliance"},
+      {"region", region},
+      {"certification",
+       {{"body", "中国质量认证中心"},
+        {"certificate", "CQC-LC-2026-0001"},
+        {"valid_until", "2027-12-31"}}},
+      {"footprint", {{"grams_per_unit", 412000000}, {"unit", "台"}, {"source", "EPD 2025-117"}}}};
+}
+
+TEST_F(ContentTest, CatalogueValidatesEveryFieldByName) {
+  auto check = [](json body, const std::string& field) {
+    auto r = catalogueInputFromJson(body);
+    ASSERT_FALSE(r.ok()) << body.dump();
+    EXPECT_EQ(r.error().field, field) << body.dump() << ": " << r.error().message;
+  };
+  ASSERT_TRUE(catalogueInputFromJson(heatPump()).ok());
+  auto with = [](const std::string& key, json value) {
+    json b = heatPump();
+    b[key] = value;
+    return b;
+  };
+  check(with("kind", "service"), "kind");
+  check(with("category", "toys"), "category");
+  check(with("maker", ""), "maker");
+  check(with("region", "4403"), "region");
+  json b = heatPump();
+  b["certification"].erase("certificate");
+  check(b, "certification.certificate");
+  b = heatPump();
+  b["certification"]["valid_until"] = "2027-02-30";
+  check(b, "certification.valid_until");
+  b = heatPump();
+  b["footprint"]["grams_per_unit"] = 1.5;
+  check(b, "footprint.grams_per_unit");
+  b = heatPump();
+  b["footprint"].erase("source");
+  check(b, "footprint.source");
+  b = heatPump();
+  b["kind"] = "technology";
+  check(b, "certification");  // technologies are not certified as products
+  check(with("article_id", "x"), "article_id");
+}
+
+TEST_F(ContentTest, CatalogueFiltersByCategoryRegionAndCertification) {
+  CatalogueService catalogue(t_.db(), clock_);
+  auto in = *catalogueInputFromJson(heatPump());
+  EXPECT_EQ(catalogue.list(guangzhou_editor_, in).error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(catalogue.list(resident_, in).error().code, ErrorCode::kForbidden);
+  auto pump = catalogue.list(shenzhen_editor_, in);
+  ASSERT_TRUE(pump.ok()) << pump.error().message;
+  EXPECT_TRUE(pump->certified_today);
+  EXPECT_EQ(pump->fields.footprint->grams_per_unit, Grams(412000000));
+  // The same certificate cannot be listed twice.
+  auto twice = catalogue.list(shenzhen_editor_, in);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().field, "certification.certificate");
+
+  json expired = heatPump("440100");
+  expired["name_zh"] = "LED 灯具";
+  expired["category"] = "lighting";
+  expired["certification"]["certificate"] = "CQC-LC-2024-0099";
+  expired["certification"]["valid_until"] = "2026-02-28";  // the day before the test clock
+  ASSERT_TRUE(catalogue.list(guangzhou_editor_, *catalogueInputFromJson(expired)).ok());
+  json tech = {{"kind", "technology"},
+               {"name_zh", "园区储能调峰"},
+               {"maker", "某储能科技"},
+               {"category", "energy_storage"},
+               {"region", "440300"}};
+  // Linking an article: only a published one of the same kind.
+  auto article = publish("储能调峰技术", "削峰填谷");
+  tech["article_id"] = article.id;
+  EXPECT_EQ(catalogue.list(shenzhen_editor_, *catalogueInputFromJson(tech)).error().field,
+            "article_id");  // a knowledge article
+  tech.erase("article_id");
+  auto storage = catalogue.list(shenzhen_editor_, *catalogueInputFromJson(tech));
+  ASSERT_TRUE(storage.ok()) << storage.error().message;
+
+  auto names = [&](CatalogueFilter f) {
+    std::vector<std::string> out;
+    auto r = catalogue.find(f);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    for (const auto& e : *r) out.push_back(e.fields.name_zh);
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  // Certified first.
+  EXPECT_EQ(names({}), (Names{"空气源热泵热水器", "LED 灯具", "园区储能调峰"}));
+  EXPECT_EQ(names({.certified = true}), Names{"空气源热泵热水器"});
+  EXPECT_EQ(names({.certified = false}), (Names{"LED 灯具", "园区储能调峰"}));
+  EXPECT_EQ(names({.category = "lighting"}), Names{"LED 灯具"});
+  EXPECT_EQ(names({.region = "440300"}), (Names{"空气源热泵热水器", "园区储能调峰"}));
+  EXPECT_EQ(names({.kind = "technology"}), Names{"园区储能调峰"});
+  EXPECT_EQ(catalogue.find({.category = "toys"}).error().field, "category");
+
+  EXPECT_EQ(catalogue.withdraw(shenzhen_editor_, storage->id, " ").error().field, "reason");
+  EXPECT_EQ(catalogue.withdraw(guangzhou_editor_, storage->id, "停产").error().code,
+            ErrorCode::kForbidden);
+  ASSERT_TRUE(catalogue.withdraw(shenzhen_editor_, storage->id, "停产").ok());
+  EXPECT_EQ(names({.kind = "technology"}), Names{});
+  EXPECT_EQ(
+      catalogue.revise(shenzhen_editor_, storage->id, *catalogueInputFromJson(tech)).error().code,
+      ErrorCode::kConflict);
 }
 
 }  // namespace
