@@ -5,6 +5,7 @@
 #include "content/catalogue_service.h"
 #include "content/content_service.h"
 #include "content/cover_image.h"
+#include "content/idea_service.h"
 #include "content/publishing.h"
 
 namespace tph::api {
