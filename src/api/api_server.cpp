@@ -8,6 +8,9 @@
 #include "api/static_files.h"
 #include "certify/certify_service.h"
 #include "certify/provenance_service.h"
+#include "content/catalogue_service.h"
+#include "content/content_service.h"
+#include "content/idea_service.h"
 #include "ets/ets_service.h"
 #include "incentive/benefit_service.h"
 #include "incentive/card_service.h"
@@ -58,6 +61,9 @@ struct ApiServer::Services {
         reduction_stats(db),
         ets(db, clock),
         neutral(db, clock, accounts),
+        content(db, clock),
+        catalogue(db, clock),
+        ideas(db, clock, methodologies),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -84,6 +90,9 @@ struct ApiServer::Services {
   ingest::ReductionStats reduction_stats;
   ets::EtsService ets;
   neutral::NeutralService neutral;
+  content::ContentService content;
+  content::CatalogueService catalogue;
+  content::IdeaService ideas;
   StaticFiles static_files;
 };
 
@@ -112,6 +121,8 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   signing_key_ = options.audit_signing_key;
   addEtsRoutes(*router_, services_->ets, signing_key_.get());
   addNeutralRoutes(*router_, services_->neutral, options.public_url);
+  addContentRoutes(*router_, services_->content, services_->catalogue, services_->ideas,
+                   options.public_url);
   if (!options.web_root.empty()) {
     router_->setFallback(
         [this](HttpRequest& request) { return services_->static_files.serve(request); });

@@ -40,7 +40,8 @@ struct ApiServerOptions {
   std::optional<link::LinkKeyPair> link_key;  //!< signs link replies; none disables the hub
   //! The platform's Ed25519 key, signing ETS registry exports; none disables those downloads.
   std::shared_ptr<const audit::SigningKey> audit_signing_key;
-  std::string public_url;  //!< the web app's URL for QR codes; empty: from the Host header
+  //! The site's public base URL: feed, sitemap and share links, certificates' QR codes.
+  std::string public_url = "http://127.0.0.1:8080";
 };
 
 inline constexpr const char* kVersion = "0.1.0";

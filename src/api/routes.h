@@ -68,6 +68,11 @@ class NeutralService;
 namespace tph::audit {
 class SigningKey;
 }
+namespace tph::content {
+class ContentService;
+class CatalogueService;
+class IdeaService;
+}  // namespace tph::content
 namespace tph {
 class Clock;
 }
@@ -106,6 +111,10 @@ void addCampaignRoutes(Router& router, region::CampaignService& campaigns,
 void addEtsRoutes(Router& router, ets::EtsService& ets, const audit::SigningKey* signing_key);
 //! `public_url` prefixes the page URL in certificates' QR codes; empty: from the Host header.
 void addNeutralRoutes(Router& router, neutral::NeutralService& neutral,
+                      const std::string& public_url);
+//! `public_url` is the site's base for absolute links in feeds, the sitemap and share pages.
+void addContentRoutes(Router& router, content::ContentService& content,
+                      content::CatalogueService& catalogue, content::IdeaService& ideas,
                       const std::string& public_url);
 
 }  // namespace tph::api

@@ -30,6 +30,8 @@ std::string_view roleName(Role role) {
       return "exchange_member";
     case Role::kAuditor:
       return "auditor";
+    case Role::kEditor:
+      return "editor";
   }
   return "unknown";
 }
@@ -42,7 +44,7 @@ std::optional<Role> parseRole(std::string_view name) {
 }
 
 bool roleRequiresRegion(Role role) {
-  return role == Role::kRegionAdmin;
+  return role == Role::kRegionAdmin || role == Role::kEditor;
 }
 
 bool Principal::hasRole(Role role) const {

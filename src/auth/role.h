@@ -22,12 +22,13 @@ enum class Role {
   kEtsEnterprise,
   kExchangeMember,
   kAuditor,
+  kEditor,  //!< content editor, province-wide (440000) or for a city or county
 };
 
 inline constexpr Role kAllRoles[] = {
     Role::kResident,      Role::kHouseholdAdmin, Role::kEnterprise,  Role::kMerchant,
     Role::kProvider,      Role::kVerifier,       Role::kRegionAdmin, Role::kProvinceAdmin,
-    Role::kEtsEnterprise, Role::kExchangeMember, Role::kAuditor,
+    Role::kEtsEnterprise, Role::kExchangeMember, Role::kAuditor,     Role::kEditor,
 };
 
 //! "region_admin" etc.

@@ -38,6 +38,7 @@ const DemoUser kDemoUsers[] = {
     {"ets_enterprise", "粤电控排企业 (demo ETS enterprise)", auth::Role::kEtsEnterprise, ""},
     {"exchange_member", "广碳所会员 (demo exchange member)", auth::Role::kExchangeMember, ""},
     {"auditor", "审计员 (demo auditor)", auth::Role::kAuditor, ""},
+    {"editor", "碳普惠编辑部 (demo content editor)", auth::Role::kEditor, "440000"},
 };
 
 struct DemoOptions {

@@ -10,9 +10,6 @@ namespace tph::cli {
 
 namespace {
 
-//! The web app's public URL, which certificates' QR codes open; empty: the request's Host header.
-constexpr Setting kPublicUrlSetting{"public_url", "TPH_PUBLIC_URL", ""};
-
 struct ServeOptions {
   CommonOptions common;
   std::optional<std::string> listen, workers, web_root, session_ttl, body_limit, data_dir,
@@ -57,6 +54,13 @@ int runServe(const ServeOptions& options) {
   server_options.http.body_limit_bytes = static_cast<std::size_t>(*body_limit);
   server_options.web_root = config->get(kWebRootSetting, options.web_root);
   server_options.public_url = config->get(kPublicUrlSetting, options.public_url);
+  if (server_options.public_url.rfind("http://", 0) != 0 &&
+      server_options.public_url.rfind("https://", 0) != 0) {
+    return fail(Error::invalid("public_url", "must start with http:// or https://"));
+  }
+  while (!server_options.public_url.empty() && server_options.public_url.back() == '/') {
+    server_options.public_url.pop_back();
+  }
   server_options.auth.session_ttl = std::chrono::minutes(*ttl);
   if (auto key_file = config->get(kLinkKeyFileSetting, options.link_key_file); !key_file.empty()) {
     auto key = link::loadOrCreateKeyFile(key_file);
@@ -108,8 +112,8 @@ void addServeCommand(CLI::App& app, int& exit_code) {
                   "Ed25519 key signing this node's link replies; created if missing "
                   "(also TPH_LINK_KEY_FILE; none disables the link routes)");
   cmd->add_option("--public-url", options->public_url,
-                  "the web app's public URL, e.g. https://tph.example.cn, for the QR codes of "
-                  "certificates (also TPH_PUBLIC_URL; default: the request's Host header)");
+                  "the site's public base URL for feeds, the sitemap, Open Graph links and "
+                  "certificates' QR codes (also TPH_PUBLIC_URL; default http://127.0.0.1:8080)");
   cmd->callback([options, &exit_code] { exit_code = runServe(*options); });
 }
 

@@ -30,6 +30,8 @@ inline constexpr Setting kSessionTtlSetting{"session_ttl_minutes", "TPH_SESSION_
 inline constexpr Setting kBodyLimitSetting{"body_limit_bytes", "TPH_BODY_LIMIT_BYTES", "67108864"};
 //! The platform's Ed25519 key for signing audit heads; created on first start.
 inline constexpr Setting kAuditKeySetting{"audit_key", "TPH_AUDIT_KEY", "var/audit_ed25519.key"};
+//! The site's public base URL, for absolute links in feeds, the sitemap and Open Graph tags.
+inline constexpr Setting kPublicUrlSetting{"public_url", "TPH_PUBLIC_URL", "http://127.0.0.1:8080"};
 inline constexpr Setting kLogLevelSetting{"log_level", "TPH_LOG_LEVEL", "info"};
 //! Exchange days off besides weekends, and weekend days it trades: "2026-10-01,2026-10-02".
 inline constexpr Setting kMarketHolidaysSetting{"market_holidays", "TPH_MARKET_HOLIDAYS", ""};

@@ -76,7 +76,15 @@ std::vector<std::string> migrationStatements(const Migration& migration, Backend
     current += '\n';
     auto last = line.find_last_not_of(" \t\r");
     if (last != std::string::npos && line[last] == ';') {
-      statements.push_back(current);
+      // A statement led by /*sqlite*/ or /*postgresql*/ runs on that backend only (full-text
+      // search differs: FTS5 on SQLite, pg_trgm on PostgreSQL).
+      auto start = current.find_first_not_of(" \t\r\n");
+      bool sqlite_only = current.compare(start, 10, "/*sqlite*/") == 0;
+      bool postgres_only = current.compare(start, 14, "/*postgresql*/") == 0;
+      if ((!sqlite_only || backend == Backend::kSqlite) &&
+          (!postgres_only || backend == Backend::kPostgresql)) {
+        statements.push_back(current);
+      }
       current.clear();
     }
   }
@@ -160,9 +168,11 @@ std::map<std::string, std::vector<ColumnShape>> describeSchema(Database& db) {
     std::vector<std::string> tables;
     if (db.backend() == Backend::kSqlite) {
       std::string name;
-      soci::statement st = (sql.prepare << "SELECT name FROM sqlite_master WHERE type = 'table' "
-                                           "AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                            soci::into(name));
+      soci::statement st =
+          (sql.prepare << "SELECT name FROM pragma_table_list WHERE schema = 'main' "
+                          "AND type = 'table' AND name NOT LIKE 'sqlite_%' "
+                          "ORDER BY name",
+           soci::into(name));
       st.execute();
       while (st.fetch()) tables.push_back(name);
       for (const auto& table : tables) {

@@ -36,12 +36,12 @@ TEST(Cli, MigrateAndDemoAreIdempotent) {
   ASSERT_EQ(runCli("migrate " + db, &out), 0) << out;
   ASSERT_EQ(runCli("demo " + db, &out), 0) << out;
   ASSERT_EQ(runCli("demo " + db, &out), 0) << out;
-  EXPECT_NE(out.find("0 created, 11 already present"), std::string::npos) << out;
+  EXPECT_NE(out.find("0 created, 12 already present"), std::string::npos) << out;
   EXPECT_EQ(count(t.db(), "SELECT COUNT(*) FROM regions WHERE level = 'city'"), 21);
   EXPECT_EQ(count(t.db(), "SELECT COUNT(*) FROM regions"),
             22 + 122);  // and every county-level division
-  EXPECT_EQ(count(t.db(), "SELECT COUNT(*) FROM users"), 11);
-  EXPECT_EQ(count(t.db(), "SELECT COUNT(DISTINCT role) FROM user_roles"), 11);
+  EXPECT_EQ(count(t.db(), "SELECT COUNT(*) FROM users"), 12);
+  EXPECT_EQ(count(t.db(), "SELECT COUNT(DISTINCT role) FROM user_roles"), 12);
   out.clear();
   EXPECT_EQ(runCli("audit verify --db '" + t.url() + "'", &out), 0) << out;
 }
