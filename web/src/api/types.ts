@@ -12,6 +12,7 @@ export type RoleName =
   | 'ets_enterprise'
   | 'exchange_member'
   | 'auditor'
+  | 'editor'
 
 export interface RoleGrant {
   role: RoleName

@@ -46,6 +46,7 @@ const en: Messages = {
     ets_enterprise: 'ETS enterprise',
     exchange_member: 'Exchange member',
     auditor: 'Auditor',
+    editor: 'Content editor',
   },
   auth: {
     signIn: 'Sign in',

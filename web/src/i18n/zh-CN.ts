@@ -44,6 +44,7 @@ const zhCN = {
     ets_enterprise: '控排企业',
     exchange_member: '交易所会员',
     auditor: '审计员',
+    editor: '内容编辑',
   },
   auth: {
     signIn: '登录',
