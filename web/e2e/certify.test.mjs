@@ -205,6 +205,7 @@ test('a batch without notice is reviewed, issued, found in the explorer, transfe
   const report = await api.get(`/api/v1/certify/batches/${id}/report`, await api.login('verifier'))
   const first = report.sample[0]
   const sampleRows = verifier.page.getByTestId('report-sample').locator('.el-table__body-wrapper tr.el-table__row')
+  await sampleRows.first().waitFor() // count() does not wait for the table to render
   assert.equal(await sampleRows.count(), report.sample.length)
   await sampleRows.filter({ hasText: first.provider_record_id }).locator('.el-checkbox').click()
   await verifier.page.getByTestId('step-deduct').click()
