@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "core/region_code.h"
 #include "store/bulk_insert.h"
 #include "store/database.h"
 #include "store/json_rows.h"
@@ -285,13 +286,6 @@ std::vector<CellRow> detailParticipation(soci::session& sql) {
 namespace tph::analytics::detail {
 
 namespace {
-
-std::string regionPrefix(const std::string& code) {
-  std::string prefix = code;
-  while (prefix.size() > 2 && prefix.compare(prefix.size() - 2, 2, "00") == 0)
-    prefix.resize(prefix.size() - 2);
-  return prefix;
-}
 
 void bindAll(soci::details::prepare_temp_type& prepare, const std::vector<std::string>& binds) {
   for (const auto& b : binds) prepare, soci::use(b);

@@ -1,5 +1,6 @@
 #include "auth/auth_store.h"
 
+#include "core/region_code.h"
 #include "store/database.h"
 
 namespace tph::auth::detail {
@@ -86,16 +87,7 @@ std::vector<RoleGrant> loadGrants(soci::session& sql, std::int64_t user_id) {
   return grants;
 }
 
-namespace {
-
-//! The leading digits a GB/T 2260 code's descendants share: 440300 → 4403, 440000 → 44.
-std::string regionPrefix(std::string code) {
-  while (code.size() > 2 && code.compare(code.size() - 2, 2, "00") == 0)
-    code.resize(code.size() - 2);
-  return code;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::vector<User> queryUsers(soci::session& sql, const UserQuery& query,
                              const std::vector<std::string>& visible_regions, bool all_regions) {

@@ -3,6 +3,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "core/region_code.h"
 #include "store/database.h"
 
 namespace tph::certify::detail {
@@ -113,13 +114,6 @@ bool regionExists(soci::session& sql, const std::string& code) {
   long long n = 0;
   sql << "SELECT COUNT(*) FROM regions WHERE code = :c", soci::use(code), soci::into(n);
   return n > 0;
-}
-
-std::string regionPrefix(const std::string& region) {
-  if (region.size() != 6) throw std::logic_error("not a region code: " + region);
-  if (region.substr(2) == "0000") return region.substr(0, 2);
-  if (region.substr(4) == "00") return region.substr(0, 4);
-  return region;
 }
 
 std::int64_t lockReductions(soci::session& sql, std::int64_t batch_id,

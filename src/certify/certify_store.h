@@ -41,10 +41,6 @@ std::int64_t insertBatch(soci::session& sql, const BatchRow& row, std::int64_t n
 
 bool regionExists(soci::session& sql, const std::string& code);
 
-//! The first digits of a region code that its descendants share: "44" for 440000, "4403" for
-//! 440300.
-std::string regionPrefix(const std::string& region);
-
 //! Locks every uncertified credited reduction of the scope into the batch; returns how many.
 std::int64_t lockReductions(soci::session& sql, std::int64_t batch_id,
                             const std::string& methodology, const std::string& region,

@@ -1,6 +1,7 @@
 #include "content/catalogue_store.h"
 
 #include "content/content_store.h"
+#include "core/region_code.h"
 #include "store/database.h"
 
 namespace tph::content::detail {

@@ -360,7 +360,7 @@ Result<std::vector<Article>> ContentService::editorial(const auth::Principal& ca
   auto regions = editorRegions(caller);
   if (regions.empty()) return Error::forbidden("only editors see the editorial queue");
   std::vector<std::string> prefixes;
-  for (const auto& r : regions) prefixes.push_back(detail::regionPrefix(r));
+  for (const auto& r : regions) prefixes.push_back(regionPrefix(r));
   return db_.read([&](soci::session& sql) {
     std::vector<Article> out;
     for (auto id : detail::editorialIds(sql, state, prefixes, limit, offset)) {

@@ -6,6 +6,7 @@
 
 #include "content/search_snippet.h"
 #include "core/crypto.h"
+#include "core/region_code.h"
 #include "store/database.h"
 
 namespace tph::content::detail {
@@ -209,13 +210,6 @@ void setCover(soci::session& sql, std::int64_t id, const std::string& sha256, st
   long long key = id, now = now_ms;
   sql << "UPDATE content_articles SET cover_sha256 = :s, updated_at_ms = :u WHERE id = :i",
       soci::use(sha256), soci::use(now), soci::use(key);
-}
-
-std::string regionPrefix(const std::string& code) {
-  if (code.size() != 6) return code;
-  if (code.substr(2) == "0000") return code.substr(0, 2);
-  if (code.substr(4) == "00") return code.substr(0, 4);
-  return code;
 }
 
 std::vector<std::int64_t> publishedIds(soci::session& sql, const ArticleFilter& f) {

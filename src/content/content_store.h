@@ -32,9 +32,6 @@ void setReturned(soci::session& sql, std::int64_t id, const std::string& reviewe
 void setArchived(soci::session& sql, std::int64_t id, std::int64_t now_ms);
 void setCover(soci::session& sql, std::int64_t id, const std::string& sha256, std::int64_t now_ms);
 
-//! A region filter as a code prefix: 440000 → "44", 440300 → "4403", 440305 → "440305".
-std::string regionPrefix(const std::string& code);
-
 std::vector<std::int64_t> publishedIds(soci::session& sql, const ArticleFilter& filter);
 std::vector<std::int64_t> editorialIds(soci::session& sql, const std::string& state,
                                        const std::vector<std::string>& region_prefixes, int limit,

@@ -31,4 +31,27 @@ bool regionCovers(std::string_view ancestor, std::string_view code) {
   return false;
 }
 
+std::string regionPrefix(std::string_view code) {
+  if (!isRegionCode(code)) return std::string(code);
+  switch (regionLevel(code)) {
+    case RegionLevel::kProvince:
+      return std::string(code.substr(0, 2));
+    case RegionLevel::kCity:
+      return std::string(code.substr(0, 4));
+    case RegionLevel::kCounty:
+      break;
+  }
+  return std::string(code);
+}
+
+std::vector<std::string> regionAndAncestors(std::string_view code) {
+  std::vector<std::string> out;
+  if (!isRegionCode(code)) return out;
+  for (std::string level : {std::string(code.substr(0, 2)) + "0000",
+                            std::string(code.substr(0, 4)) + "00", std::string(code)}) {
+    if (out.empty() || out.back() != level) out.push_back(level);
+  }
+  return out;
+}
+
 }  // namespace tph

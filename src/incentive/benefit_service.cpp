@@ -114,7 +114,7 @@ Result<std::vector<BenefitPolicy>> BenefitService::policies(const std::string& r
   if (!region_code.empty() && !isRegionCode(region_code))
     return Error::invalid("region", "region is a six-digit GB/T 2260 code");
   return db_.read([&](soci::session& sql) -> Result<std::vector<BenefitPolicy>> {
-    return detail::listPolicies(sql, detail::coveringRegions(region_code),
+    return detail::listPolicies(sql, regionAndAncestors(region_code),
                                 detail::shanghaiMonth(clock_.now()));
   });
 }

@@ -27,16 +27,6 @@ Status checkLimit(int limit, int offset) {
   return {};
 }
 
-std::vector<std::string> coveringRegions(const std::string& region_code) {
-  std::vector<std::string> out;
-  if (!isRegionCode(region_code)) return out;
-  out.push_back(region_code.substr(0, 2) + "0000");
-  std::string city = region_code.substr(0, 4) + "00";
-  if (std::find(out.begin(), out.end(), city) == out.end()) out.push_back(city);
-  if (std::find(out.begin(), out.end(), region_code) == out.end()) out.push_back(region_code);
-  return out;
-}
-
 std::string shanghaiMonth(Instant t) {
   return shanghaiDay(t).substr(0, 7);
 }

@@ -17,8 +17,6 @@ Status checkText(const std::string& field, const std::string& text, std::size_t 
                  bool required);
 Status checkRequestKey(const std::string& key);
 Status checkLimit(int limit, int offset);
-//! A region code and every ancestor of it: what an offer or policy "there" may name.
-std::vector<std::string> coveringRegions(const std::string& region_code);
 //! "YYYY-MM" of the Shanghai month an instant falls in.
 std::string shanghaiMonth(Instant t);
 //! The instants a Shanghai month "YYYY-MM" starts and ends at, or invalid on field "month".

@@ -261,7 +261,7 @@ Result<std::vector<Offer>> MerchantService::offers(const OfferQuery& query) {
   if (!query.region_code.empty() && !isRegionCode(query.region_code))
     return Error::invalid("region", "region is a six-digit GB/T 2260 code");
   return db_.read([&](soci::session& sql) -> Result<std::vector<Offer>> {
-    return detail::listOffers(sql, query, detail::coveringRegions(query.region_code),
+    return detail::listOffers(sql, query, regionAndAncestors(query.region_code),
                               toEpochMs(clock_.now()));
   });
 }

@@ -7,9 +7,7 @@ namespace tph::incentive {
 
 std::int64_t approvedMerchantsBefore(store::Database& db, const std::string& region_code,
                                      Instant until) {
-  std::string pattern = region_code;
-  if (regionLevel(region_code) == RegionLevel::kProvince) pattern = region_code.substr(0, 2) + "%";
-  if (regionLevel(region_code) == RegionLevel::kCity) pattern = region_code.substr(0, 4) + "%";
+  std::string pattern = regionPrefix(region_code) + "%";
   return db.read([&](soci::session& sql) {
     long long n = 0, before = toEpochMs(until);
     sql << "SELECT COUNT(*) FROM merchants WHERE region_code LIKE :r AND status = 'approved' "

@@ -112,7 +112,7 @@ Status checkExpiryPolicy(const PointsExpiryPolicy& policy) {
 
 std::vector<PolicySegment> expiryTimeline(const std::vector<ExpiryPolicyVersion>& stored,
                                           const std::string& region_code) {
-  auto levels = detail::coveringRegions(regionOrProvince(region_code));
+  auto levels = regionAndAncestors(regionOrProvince(region_code));
   std::vector<std::pair<int, const ExpiryPolicyVersion*>> relevant;  // level, version
   ExpiryPolicyVersion fallback = builtInDefault(levels.front());
   relevant.push_back({0, &fallback});

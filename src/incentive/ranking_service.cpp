@@ -22,13 +22,6 @@ using nlohmann::json;
 constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
 constexpr std::int64_t kShanghaiOffsetMs = 8LL * 3600 * 1000;
 
-//! The code prefix regions under `code` share: "44" for the province, "4403" for a city.
-std::string regionPrefix(const std::string& code) {
-  if (code.ends_with("0000")) return code.substr(0, 2);
-  if (code.ends_with("00")) return code.substr(0, 4);
-  return code;
-}
-
 Status checkNickname(const std::string& nickname) {
   // Counted in UTF-8 code points: two Chinese characters make a nickname.
   std::size_t chars = 0;

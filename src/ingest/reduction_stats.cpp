@@ -12,24 +12,13 @@ namespace tph::ingest {
 namespace {
 
 // A LIKE pattern matching a region code and its descendants: "44%", "4403%", "440305".
-std::string regionPattern(const std::string& code) {
-  switch (regionLevel(code)) {
-    case RegionLevel::kProvince:
-      return code.substr(0, 2) + "%";
-    case RegionLevel::kCity:
-      return code.substr(0, 4) + "%";
-    case RegionLevel::kCounty:
-      return code;
-  }
-  return code;
-}
 
 }  // namespace
 
 std::vector<DailyReductionAggregate> ReductionStats::daily(const std::string& region_code,
                                                            const std::string& day) {
   return db_.read([&](soci::session& sql) {
-    std::string pattern = regionPattern(region_code);
+    std::string pattern = regionPrefix(region_code) + "%";
     using Key = std::tuple<std::string, std::string, int>;
     std::map<Key, DailyReductionAggregate> groups;
     std::map<Key, std::string> digest_input;
@@ -72,7 +61,7 @@ std::vector<std::string> ReductionStats::activeDays(const std::string& region_co
                                                     const std::string& from_day,
                                                     const std::string& until_day) {
   return db_.read([&](soci::session& sql) {
-    std::string pattern = regionPattern(region_code);
+    std::string pattern = regionPrefix(region_code) + "%";
     std::vector<std::string> days;
     std::string day;
     soci::statement st =
@@ -89,7 +78,7 @@ RegionReductionTotals ReductionStats::totals(const std::string& region_code,
                                              const std::string& from_day,
                                              const std::string& until_day) {
   return db_.read([&](soci::session& sql) {
-    std::string pattern = regionPattern(region_code);
+    std::string pattern = regionPrefix(region_code) + "%";
     RegionReductionTotals t;
     long long records = 0, participants = 0, grams = 0, methodologies = 0, providers = 0;
     soci::indicator grams_ind;

@@ -24,19 +24,6 @@ Error notFound() {
   return Error::notFound("no such fund project", "id");
 }
 
-//! The prefix of region codes at or below a region: "4403" for Shenzhen, "44" for the province.
-std::string regionPrefix(const std::string& code) {
-  switch (regionLevel(code)) {
-    case RegionLevel::kProvince:
-      return code.substr(0, 2);
-    case RegionLevel::kCity:
-      return code.substr(0, 4);
-    case RegionLevel::kCounty:
-      return code;
-  }
-  return code;
-}
-
 }  // namespace
 
 Result<FundProject> FundService::apply(const auth::Principal& caller, const FundApplication& a) {

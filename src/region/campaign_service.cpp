@@ -23,14 +23,6 @@ Status checkText(const std::string& field, const std::string& text, std::size_t 
   return {};
 }
 
-//! A region and its ancestors: the campaign regions that cover it.
-std::vector<std::string> coveringRegions(const std::string& code) {
-  std::vector<std::string> out{code};
-  if (regionLevel(code) == RegionLevel::kCounty) out.push_back(code.substr(0, 4) + "00");
-  if (regionLevel(code) != RegionLevel::kProvince) out.push_back(code.substr(0, 2) + "0000");
-  return out;
-}
-
 nlohmann::json auditPayload(const Campaign& c) {
   return {{"region", c.region_code},
           {"name_zh", c.name_zh},
@@ -183,7 +175,7 @@ Result<std::vector<Campaign>> CampaignService::list(const std::string& region_co
   if (limit < 1 || limit > 200) return Error::invalid("limit", "must be 1 to 200");
   if (offset < 0) return Error::invalid("offset", "must not be negative");
   std::vector<std::string> regions;
-  if (!region_code.empty()) regions = coveringRegions(region_code);
+  if (!region_code.empty()) regions = regionAndAncestors(region_code);
   return db_.read([&](soci::session& sql) {
     return detail::listCampaigns(sql, regions, status, limit, offset, toEpochMs(clock_.now()));
   });

@@ -67,6 +67,17 @@ TEST(Result, TryPropagatesTheError) {
   EXPECT_EQ(s.error().field, "username");
 }
 
+TEST(RegionCode, PrefixesAndAncestors) {
+  EXPECT_EQ(regionPrefix("440000"), "44");
+  EXPECT_EQ(regionPrefix("440300"), "4403");
+  EXPECT_EQ(regionPrefix("440305"), "440305");
+  EXPECT_EQ(regionPrefix("abc"), "abc");
+  EXPECT_EQ(regionAndAncestors("440305"), (std::vector<std::string>{"440000", "440300", "440305"}));
+  EXPECT_EQ(regionAndAncestors("440300"), (std::vector<std::string>{"440000", "440300"}));
+  EXPECT_EQ(regionAndAncestors("440000"), std::vector<std::string>{"440000"});
+  EXPECT_TRUE(regionAndAncestors("4403").empty());
+}
+
 TEST(RegionCode, CoversDescendantsOnly) {
   EXPECT_TRUE(isRegionCode("440300"));
   EXPECT_FALSE(isRegionCode("44030"));
