@@ -26,6 +26,7 @@
 #include "methodology/methodology_service.h"
 #include "neutral/neutral_service.h"
 #include "pilot/fund_service.h"
+#include "privacy/personal_data_service.h"
 #include "pilot/pilot_service.h"
 #include "region/campaign_service.h"
 #include "region/region_service.h"
@@ -64,6 +65,7 @@ struct ApiServer::Services {
         content(db, clock),
         catalogue(db, clock),
         ideas(db, clock, methodologies),
+        personal_data(db, clock, auth),
         static_files(options.web_root) {}
   auth::AuthService auth;
   region::RegionService regions;
@@ -93,6 +95,7 @@ struct ApiServer::Services {
   content::ContentService content;
   content::CatalogueService catalogue;
   content::IdeaService ideas;
+  privacy::PersonalDataService personal_data;
   StaticFiles static_files;
 };
 
@@ -113,6 +116,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addMarketRoutes(*router_, services_->market);
   addPilotRoutes(*router_, services_->pilots);
   addFundRoutes(*router_, services_->funds);
+  addPrivacyRoutes(*router_, services_->personal_data);
   addLinkRoutes(*router_, services_->link_hub.get());
   addCardRoutes(*router_, services_->cards);
   addRankingRoutes(*router_, services_->rankings);

@@ -53,6 +53,9 @@ class FundService;
 namespace tph::link {
 class LinkHub;
 }
+namespace tph::privacy {
+class PersonalDataService;
+}
 namespace tph::region {
 class CampaignService;
 }
@@ -100,6 +103,7 @@ void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics);
 void addMarketRoutes(Router& router, market::MarketService& market);
 void addPilotRoutes(Router& router, pilot::PilotService& pilots);
 void addFundRoutes(Router& router, pilot::FundService& funds);
+void addPrivacyRoutes(Router& router, privacy::PersonalDataService& personal_data);
 //! `hub` is null on a node without a link key: the link routes then answer 503.
 void addLinkRoutes(Router& router, link::LinkHub* hub);
 void addCardRoutes(Router& router, incentive::CardService& cards);

@@ -190,6 +190,40 @@ Status AuthService::logout(const std::string& token) {
   });
 }
 
+Status AuthService::confirmPassword(const Principal& caller, const std::string& password) {
+  if (password.empty()) return Error::invalid("password", "password is required");
+  const std::string user_key = "user:" + caller.username;
+  auto outcome = db_.transaction([&](soci::session& sql) -> Result<int> {
+    auto now = clock_.now();
+    auto since = toEpochMs(now - options_.login_throttle_window);
+    if (detail::countFailures(sql, user_key, since) >= options_.max_failures_per_username) {
+      return 0;
+    }
+    auto stored = detail::findUserByUsername(sql, caller.username);
+    if (stored && stored->user.id == caller.user_id &&
+        verifyPassword(password, stored->password_hash)) {
+      return 1;
+    }
+    // Committed with the failure (this lambda succeeds) so that throttling remembers it.
+    detail::recordFailure(sql, user_key, toEpochMs(now), since);
+    return -1;
+  });
+  if (!outcome) return outcome.error();
+  if (*outcome == 0) {
+    return Error::rateLimited("too many wrong passwords; wait " +
+                              std::to_string(options_.login_throttle_window.count()) +
+                              " minutes and try again");
+  }
+  if (*outcome < 0) return Error{ErrorCode::kForbidden, "password", "wrong password"};
+  return {};
+}
+
+void AuthService::forgetUser(std::int64_t user_id) {
+  std::unique_lock lock(cache_mu_);
+  std::erase_if(session_cache_,
+                [user_id](const auto& entry) { return entry.second.principal.user_id == user_id; });
+}
+
 void AuthService::forgetSession(const std::string& token_hash) {
   std::unique_lock lock(cache_mu_);
   session_cache_.erase(token_hash);

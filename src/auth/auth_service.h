@@ -111,6 +111,11 @@ class AuthService {
   Result<LoginResult> login(const std::string& username, const std::string& password,
                             const std::string& client_address);
   Status logout(const std::string& token);
+  //! Checks the signed-in user's password before an irreversible step (deleting the account).
+  //! A wrong one counts towards the same throttle as a failed sign-in.
+  Status confirmPassword(const Principal& caller, const std::string& password);
+  //! Drops every cached session of a user whose sessions were revoked in the database.
+  void forgetUser(std::int64_t user_id);
   //! The principal behind a bearer token, or unauthenticated when unknown, expired or revoked.
   Result<Principal> authenticateToken(const std::string& token);
   //! Checks a provider's signature, timestamp and nonce (recording the nonce).

@@ -67,6 +67,10 @@ bool markVoucherUsed(soci::session& sql, std::int64_t id, std::int64_t now_ms);
 bool endVoucher(soci::session& sql, std::int64_t id, const std::string& status,
                 std::int64_t refund_entry_id, std::int64_t now_ms);
 std::vector<std::int64_t> expiredVoucherIds(soci::session& sql, std::int64_t now_ms, int limit);
+//! Gives an issued voucher's points back and ends it as `status` (expired or cancelled), audited
+//! as `actor`, in the caller's transaction. Defined beside the merchant service that owns it.
+Result<Voucher> refundVoucher(soci::session& sql, const Clock& clock, const VoucherRow& v,
+                              const std::string& status, const std::string& actor);
 //! The merchant's vouchers issued, used or ended in [from, to).
 std::vector<Voucher> vouchersTouching(soci::session& sql, std::int64_t merchant_id,
                                       std::int64_t from_ms, std::int64_t to_ms,

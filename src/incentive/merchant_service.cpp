@@ -409,11 +409,9 @@ Result<Voucher> MerchantService::useVoucher(const Principal& caller, std::int64_
   });
 }
 
-namespace {
-
-//! Gives an issued voucher's points back and ends it; in the caller's transaction.
-Result<Voucher> refundVoucher(soci::session& sql, const Clock& clock, const detail::VoucherRow& v,
-                              const std::string& status, const std::string& actor) {
+Result<Voucher> detail::refundVoucher(soci::session& sql, const Clock& clock,
+                                      const detail::VoucherRow& v, const std::string& status,
+                                      const std::string& actor) {
   auto merchant = detail::loadMerchant(sql, v.voucher.merchant_id);
   auto posted = account::postEntry(
       sql,
@@ -435,8 +433,6 @@ Result<Voucher> refundVoucher(soci::session& sql, const Clock& clock, const deta
   return detail::loadVoucher(sql, v.voucher.id)->voucher;
 }
 
-}  // namespace
-
 Result<Voucher> MerchantService::cancelVoucher(const Principal& caller, std::int64_t voucher_id) {
   return db_.transaction([&](soci::session& sql) -> Result<Voucher> {
     auto v = detail::loadVoucher(sql, voucher_id);
@@ -444,7 +440,7 @@ Result<Voucher> MerchantService::cancelVoucher(const Principal& caller, std::int
       return Error::notFound("no such voucher", "voucher_id");
     if (v->voucher.status != "issued" || clock_.now() >= v->voucher.expires_at)
       return Error::conflict("only an unused, unexpired voucher can be cancelled", "voucher_id");
-    return refundVoucher(sql, clock_, *v, "cancelled", caller.auditActor());
+    return detail::refundVoucher(sql, clock_, *v, "cancelled", caller.auditActor());
   });
 }
 
@@ -461,7 +457,7 @@ Result<ExpiryReport> MerchantService::expireVouchers(const std::string& actor) {
         auto v = detail::loadVoucher(sql, id);
         if (!v || v->voucher.status != "issued")
           return Error::conflict("already ended", "voucher_id");
-        return refundVoucher(sql, clock_, *v, "expired", actor);
+        return detail::refundVoucher(sql, clock_, *v, "expired", actor);
       });
       if (ended) {
         ++report.expired;

@@ -379,3 +379,58 @@ TEST_F(ApiTest, AuditVerifyCatchesADeletedEvent) {
 
 }  // namespace
 }  // namespace tph::api
+
+namespace tph::api {
+namespace {
+
+TEST_F(ApiTest, AResidentExportsTheirDataThenDeletesTheAccount) {
+  ASSERT_EQ(call("POST", "/api/v1/auth/register",
+                 R"({"username":"xiaolv","password":"green-travel-42","display_name":"小绿"})")
+                .status,
+            201);
+  auto token = login("xiaolv", "green-travel-42");
+  ASSERT_EQ(call("GET", "/api/v1/accounts/me", "", token).status, 200);
+  auto exported = call("GET", "/api/v1/me/export", "", token);
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  EXPECT_NE(exported.header("content-disposition").find("tanpuhui-personal-data-"),
+            std::string::npos);
+  auto data = parse(exported);
+  EXPECT_EQ(data["format"], "tanpuhui-personal-data/1");
+  EXPECT_EQ(data["user"]["username"], "xiaolv");
+  EXPECT_EQ(data["user"]["display_name"], "小绿");
+  ASSERT_EQ(data["accounts"].size(), 1u);
+  EXPECT_EQ(data["accounts"][0]["kind"], "person");
+  EXPECT_EQ(data["user"]["sessions"].size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/me/export").status, 401);
+
+  auto missing = call("POST", "/api/v1/me/deletion", "{}", token);
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_EQ(parse(missing)["error"]["field"], "password");
+  auto wrong = call("POST", "/api/v1/me/deletion", R"({"password":"not-my-password"})", token);
+  EXPECT_EQ(wrong.status, 403);  // the session is fine: a 401 would sign the browser out
+  EXPECT_EQ(parse(wrong)["error"]["field"], "password");
+  auto deleted = call("POST", "/api/v1/me/deletion", R"({"password":"green-travel-42"})", token);
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(parse(deleted)["deleted"], true);
+  // Signed out everywhere, and the name is free again.
+  EXPECT_EQ(call("GET", "/api/v1/me", "", token).status, 401);
+  auto again =
+      call("POST", "/api/v1/auth/login", R"({"username":"xiaolv","password":"green-travel-42"})");
+  EXPECT_EQ(again.status, 401);
+  EXPECT_EQ(call("POST", "/api/v1/auth/register",
+                 R"({"username":"xiaolv","password":"green-travel-42","display_name":"新"})")
+                .status,
+            201);
+}
+
+TEST_F(ApiTest, StaffCannotDeleteThemselves) {
+  addUser("gz_admin", {{auth::Role::kRegionAdmin, "440100"}});
+  auto token = login("gz_admin");
+  auto refused = call("POST", "/api/v1/me/deletion", json{{"password", kPassword}}.dump(), token);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(parse(refused)["error"]["field"], "roles");
+  EXPECT_EQ(call("GET", "/api/v1/me", "", token).status, 200);
+}
+
+}  // namespace
+}  // namespace tph::api

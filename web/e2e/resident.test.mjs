@@ -2,6 +2,7 @@
 // the provider's confirmation code, then seeing the trips the provider reports.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { apiClient, desktop, launchBrowser, openPage, pseudonymise, screenshot, scrollsSideways, shanghaiIso, signInUi, startServer } from './harness.mjs'
 
 let server, browser, api
@@ -182,4 +183,47 @@ test('signing out ends the session and hides the personal menu', async () => {
   await page.goto('/me')
   await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/me')
   await assertClean()
+})
+
+test('a resident downloads their data, then deletes the account and can no longer sign in', async () => {
+  await api.post('/api/v1/auth/register', { username: 'e2e_leaver', password: 'Leaving-soon-2026', display_name: '将要离开' })
+  const { page, context, assertClean } = await openPage(browser, server.url)
+  await signInUi(page, 'e2e_leaver', 'Leaving-soon-2026')
+  await page.waitForURL('**/me')
+  await page.goto('/me/data')
+
+  const download = page.waitForEvent('download')
+  await page.getByTestId('export-data').click()
+  const file = await download
+  assert.match(file.suggestedFilename(), /^tanpuhui-personal-data-\d{4}-\d{2}-\d{2}\.json$/)
+  const exported = JSON.parse(await readFile(await file.path(), 'utf8'))
+  assert.equal(exported.format, 'tanpuhui-personal-data/1')
+  assert.equal(exported.user.username, 'e2e_leaver')
+  assert.equal(exported.user.display_name, '将要离开')
+  await page.getByTestId('exported').waitFor()
+  await screenshot(page, 'resident-my-data-375')
+
+  // A wrong password is refused beside the field, and the session survives it.
+  await page.getByTestId('delete-password').fill('not-my-password')
+  await page.getByTestId('delete-understand').click()
+  await page.getByTestId('delete-account').click()
+  await page.locator('.el-message-box').getByRole('button', { name: '注销账户' }).click()
+  const passwordItem = page.locator('.el-form-item').filter({ has: page.getByTestId('delete-password') })
+  await passwordItem.locator('.el-form-item__error').getByText('wrong password').waitFor()
+  assert.equal(new URL(page.url()).pathname, '/me/data')
+
+  await page.getByTestId('delete-password').fill('Leaving-soon-2026')
+  await page.getByTestId('delete-account').click()
+  await page.locator('.el-message-box').getByRole('button', { name: '注销账户' }).click()
+  await page.waitForURL((u) => new URL(u).pathname === '/')
+  await page.getByText('账户已注销').waitFor()
+  await page.getByTestId('user-menu').waitFor({ state: 'detached' })
+  const refused = await fetch(server.url + '/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'e2e_leaver', password: 'Leaving-soon-2026' }),
+  })
+  assert.equal(refused.status, 401)
+  await assertClean()
+  await context.close()
 })

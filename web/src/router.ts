@@ -43,6 +43,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/me/proposals', name: 'my-proposals', component: () => import('./views/account/ProposalsView.vue'), meta: { auth: true } },
   { path: '/me/offers', name: 'offers', component: () => import('./views/account/OffersView.vue'), meta: { auth: true } },
   { path: '/me/vouchers', name: 'vouchers', component: () => import('./views/account/VouchersView.vue'), meta: { auth: true } },
+  { path: '/me/data', name: 'my-data', component: () => import('./views/account/MyDataView.vue'), meta: { auth: true } },
   { path: '/me/benefits', name: 'benefits', component: () => import('./views/account/BenefitsView.vue'), meta: { auth: true } },
   { path: '/merchant/apply', name: 'merchant-apply', component: () => import('./views/merchant/MerchantApplyView.vue'), meta: { auth: true } },
   { path: '/merchant/offers', name: 'merchant-offers', component: () => import('./views/merchant/MerchantOffersView.vue'), meta: { roles: ['merchant'], wide: true } },

@@ -539,3 +539,14 @@ export interface BenefitClaim {
   failure_reason: string
   created_at: string
 }
+
+// POST /api/v1/me/deletion (src/api/routes_privacy.cpp)
+export interface AccountDeletion {
+  deleted: boolean
+  user_id: number
+  deleted_at: string
+  points_forfeited: number
+  vouchers_cancelled: number
+  bindings_ended: number
+  households_left: number
+}

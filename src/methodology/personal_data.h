@@ -1,0 +1,17 @@
+#pragma once
+// The methodology module's part of a person's data export and erasure (DESIGN.md §4 Privacy):
+// the methodology proposals the user sent. Inside the caller's open transaction.
+
+#include <soci/soci.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+namespace tph::methodology {
+
+nlohmann::json exportProposals(soci::session& sql, std::int64_t user_id);
+
+//! Proposals stay (officials may have drafted a methodology from one) but lose their contact.
+void eraseProposalContacts(soci::session& sql, std::int64_t user_id);
+
+}  // namespace tph::methodology

@@ -1,0 +1,18 @@
+#pragma once
+// Rows of a query as JSON objects, for exports that hand a person their own data (DESIGN.md §4
+// Privacy). Column names become keys; a column named *_at_ms becomes *_at, an ISO 8601 UTC
+// instant; a column named *_json holds JSON text and becomes the parsed value under the name
+// without the suffix; NULL stays null.
+
+#include <soci/soci.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace tph::store {
+
+//! Runs `query`, which binds one integer as :id, and returns its rows as a JSON array.
+nlohmann::json queryAsJson(soci::session& sql, const std::string& query, std::int64_t id);
+
+}  // namespace tph::store
