@@ -26,6 +26,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/methodologies/:id/', name: 'methodology', component: () => import('./views/MethodologyView.vue'), props: true },
   { path: '/calculator', name: 'calculator', component: () => import('./views/CalculatorView.vue') },
   { path: '/propose', name: 'propose', component: () => import('./views/ProposeView.vue') },
+  { path: '/market', name: 'market', component: () => import('./views/MarketView.vue'), meta: { wide: true } },
   { path: '/registry', name: 'registry', component: () => import('./views/RegistryView.vue'), meta: { wide: true } },
   { path: '/notices', name: 'notices', component: () => import('./views/NoticesView.vue'), meta: { wide: true } },
   { path: '/notices/:id', name: 'notice', component: () => import('./views/NoticeView.vue'), props: true, meta: { wide: true } },

@@ -550,3 +550,51 @@ export interface AccountDeletion {
   bindings_ended: number
   households_left: number
 }
+
+// Public market data (src/api/routes_market.cpp, docs/market.md); prices in fen per tonne.
+export interface MarketProduct {
+  code: string
+  name: string
+  methodology: string
+  region: string  // '' for any
+  vintage_from: number  // 0 for any
+  vintage_to: number
+  effective_from: string
+  suspended: boolean
+  reference_price_fen: number
+  sessions: string
+  block_min_units: number
+  fee_bp: number
+}
+export interface MarketLevel {
+  level: number
+  price_fen: number
+  quantity: number
+  orders: number
+}
+export interface MarketBook {
+  product: string
+  bids: MarketLevel[]
+  asks: MarketLevel[]
+  band: { previous_close_fen: number; low_fen: number; high_fen: number }
+  open_now: boolean
+}
+export interface MarketTrade {
+  id: number
+  product: string
+  mode: string
+  price_fen: number
+  quantity: number
+  amount_fen: number
+  trading_day: string
+  at: string
+}
+export interface MarketDailyBar {
+  day: string
+  open_fen: number
+  high_fen: number
+  low_fen: number
+  close_fen: number
+  volume: number
+  amount_fen: number
+}

@@ -5,6 +5,8 @@ import incentivesZhCN from './incentives.zh-CN'
 import incentivesEn from './incentives.en'
 import privacyZhCN from './privacy.zh-CN'
 import privacyEn from './privacy.en'
+import marketZhCN from './market.zh-CN'
+import marketEn from './market.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -21,8 +23,8 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   // The incentive pages keep their strings in a file pair of their own (same typing rule).
   messages: {
-    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN },
-    en: { ...en, ...incentivesEn, ...privacyEn },
+    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN },
+    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn },
   },
 })
 
