@@ -301,6 +301,29 @@ Result<IssuanceFigures> AnalyticsService::issuance(const StatsFilter& filter) {
   });
 }
 
+Result<std::int64_t> AnalyticsService::participants(const std::optional<auth::Principal>& caller,
+                                                     const StatsFilter& filter) {
+  auto f = normalise(filter);
+  if (!f) return f.error();
+  TPH_TRY(authorize(caller, *f));
+  return db_.read([&](soci::session& sql) -> Result<std::int64_t> {
+    return detail::participantsUpTo(sql, f->region, f->to_day);
+  });
+}
+
+Result<std::int64_t> AnalyticsService::pointsRedeemed(const std::optional<auth::Principal>& caller,
+                                                       const StatsFilter& filter) {
+  auto f = normalise(filter);
+  if (!f) return f.error();
+  TPH_TRY(authorize(caller, *f));
+  auto from_ms = shanghaiMidnightMs(*parseDay(f->from_day));
+  auto to_ms =
+      shanghaiMidnightMs(year_month_day{sys_days{*parseDay(f->to_day)} + std::chrono::days(1)});
+  return db_.read([&](soci::session& sql) -> Result<std::int64_t> {
+    return detail::pointsRedeemed(sql, f->region, from_ms, to_ms);
+  });
+}
+
 Result<std::vector<OpenDataCell>> AnalyticsService::openData(const StatsFilter& filter) {
   auto f = normalise(filter);
   if (!f) return f.error();

@@ -86,7 +86,13 @@ void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics) {
             if (!totals) return errorResponse(totals.error());
             auto issued = analytics.issuance(filter);
             if (!issued) return errorResponse(issued.error());
+            auto participants = analytics.participants(ctx.principal, filter);
+            if (!participants) return errorResponse(participants.error());
+            auto redeemed = analytics.pointsRedeemed(ctx.principal, filter);
+            if (!redeemed) return errorResponse(redeemed.error());
             json body = figuresJson(*totals);
+            body["participants"] = *participants;
+            body["points_redeemed"] = *redeemed;
             body["phcer"] = {{"units_issued", issued->units_issued},
                              {"units_retired", issued->units_retired},
                              {"batches_issued", issued->batches_issued}};
