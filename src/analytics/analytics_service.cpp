@@ -302,7 +302,7 @@ Result<IssuanceFigures> AnalyticsService::issuance(const StatsFilter& filter) {
 }
 
 Result<std::int64_t> AnalyticsService::participants(const std::optional<auth::Principal>& caller,
-                                                     const StatsFilter& filter) {
+                                                    const StatsFilter& filter) {
   auto f = normalise(filter);
   if (!f) return f.error();
   TPH_TRY(authorize(caller, *f));
@@ -312,7 +312,7 @@ Result<std::int64_t> AnalyticsService::participants(const std::optional<auth::Pr
 }
 
 Result<std::int64_t> AnalyticsService::pointsRedeemed(const std::optional<auth::Principal>& caller,
-                                                       const StatsFilter& filter) {
+                                                      const StatsFilter& filter) {
   auto f = normalise(filter);
   if (!f) return f.error();
   TPH_TRY(authorize(caller, *f));

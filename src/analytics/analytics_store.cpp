@@ -427,11 +427,10 @@ std::int64_t pointsRedeemed(soci::session& sql, const std::string& region, std::
       "UNION ALL SELECT k.ledger_account_id, -k.points FROM card_conversions k "
       "JOIN journal_entries e ON e.id = k.refund_entry_id WHERE e.at_ms >= :f6 AND e.at_ms < :t6";
   bool province = region.empty() || region == "440000";
-  std::string query =
-      province ? "SELECT SUM(m.p) FROM (" + kMoves + ") m"
-               : "SELECT SUM(m.p) FROM (" + kMoves +
-                     ") m JOIN carbon_accounts a ON a.ledger_account_id = m.l "
-                     "WHERE a.region_code LIKE :r";
+  std::string query = province ? "SELECT SUM(m.p) FROM (" + kMoves + ") m"
+                               : "SELECT SUM(m.p) FROM (" + kMoves +
+                                     ") m JOIN carbon_accounts a ON a.ledger_account_id = m.l "
+                                     "WHERE a.region_code LIKE :r";
   long long from = from_ms, to = to_ms, n = 0;
   std::string prefix = regionPrefix(region) + "%";
   soci::indicator ind;

@@ -74,7 +74,8 @@ void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics) {
       .method = "GET",
       .pattern = "/api/v1/stats/totals",
       .access = Access::kPublic,
-      .summary = "Reductions, records, points and subject-days for a slice (from, to, region, "
+      .summary = "Reductions, records, points, subject-days, participants, points redeemed and "
+                 "PHCER issued for a slice (from, to, region, "
                  "domain, methodology, subject_kind, industry); counties and industries need a "
                  "console role",
       .tag = "stats",

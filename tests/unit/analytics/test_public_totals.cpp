@@ -106,8 +106,8 @@ TEST_F(PublicTotalsTest, ParticipantsAreAccountsEverCreditedUpToTheLastDay) {
 }
 
 TEST_F(PublicTotalsTest, PointsRedeemedAreSpentPointsNetOfRefunds) {
-  auto alice = resident("alice", 5000);            // Shenzhen (Nanshan)
-  auto bob = resident("bob", 5000, "440100");      // Guangzhou
+  auto alice = resident("alice", 5000);        // Shenzhen (Nanshan)
+  auto bob = resident("bob", 5000, "440100");  // Guangzhou
   auto merchant = approvedMerchant();
   auto coffee = offer(merchant, offerFields(10, 100, 3));
   // The clock stands at 2026-03-10 10:00 Shanghai time.
