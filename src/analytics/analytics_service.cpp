@@ -212,7 +212,9 @@ Result<StatsFigures> AnalyticsService::totals(const std::optional<auth::Principa
   TPH_TRY(authorize(caller, *f));
   return db_.read([&](soci::session& sql) -> Result<StatsFigures> {
     StatsFigures total;
-    for (const auto& row : detail::grouped(sql, *f, "'all'", "", "1", 0)) add(total, row.figures);
+    // One group for the whole slice; PostgreSQL refuses a bare literal in GROUP BY.
+    for (const auto& row : detail::grouped(sql, *f, "substr(t.day, 1, 0)", "", "1", 0))
+      add(total, row.figures);
     return total;
   });
 }
@@ -298,6 +300,29 @@ Result<IssuanceFigures> AnalyticsService::issuance(const StatsFilter& filter) {
       shanghaiMidnightMs(year_month_day{sys_days{*parseDay(f->to_day)} + std::chrono::days(1)});
   return db_.read([&](soci::session& sql) -> Result<IssuanceFigures> {
     return detail::issuanceFigures(sql, f->region, from_ms, to_ms);
+  });
+}
+
+Result<std::int64_t> AnalyticsService::participants(const std::optional<auth::Principal>& caller,
+                                                    const StatsFilter& filter) {
+  auto f = normalise(filter);
+  if (!f) return f.error();
+  TPH_TRY(authorize(caller, *f));
+  return db_.read([&](soci::session& sql) -> Result<std::int64_t> {
+    return detail::participantsUpTo(sql, f->region, f->to_day);
+  });
+}
+
+Result<std::int64_t> AnalyticsService::pointsRedeemed(const std::optional<auth::Principal>& caller,
+                                                      const StatsFilter& filter) {
+  auto f = normalise(filter);
+  if (!f) return f.error();
+  TPH_TRY(authorize(caller, *f));
+  auto from_ms = shanghaiMidnightMs(*parseDay(f->from_day));
+  auto to_ms =
+      shanghaiMidnightMs(year_month_day{sys_days{*parseDay(f->to_day)} + std::chrono::days(1)});
+  return db_.read([&](soci::session& sql) -> Result<std::int64_t> {
+    return detail::pointsRedeemed(sql, f->region, from_ms, to_ms);
   });
 }
 

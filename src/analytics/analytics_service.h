@@ -106,6 +106,15 @@ class AnalyticsService {
   Result<std::vector<ParticipationPoint>> participation(const StatsFilter& filter,
                                                         Interval interval);
   Result<IssuanceFigures> issuance(const StatsFilter& filter);
+  //! Accounts first credited on or before the filter's `to` day (ever, not only in the span): the
+  //! province from the participation rollup, a city or county by the accounts' home region.
+  Result<std::int64_t> participants(const std::optional<auth::Principal>& caller,
+                                    const StatsFilter& filter);
+  //! Points residents spent in the span (vouchers, benefit claims, card conversions) less the
+  //! points given back in the span (cancelled or expired vouchers, failed claims, rejected
+  //! conversions), by the spending account's home region.
+  Result<std::int64_t> pointsRedeemed(const std::optional<auth::Principal>& caller,
+                                      const StatsFilter& filter);
   //! Daily reductions by city, domain and methodology, small cells suppressed.
   Result<std::vector<OpenDataCell>> openData(const StatsFilter& filter);
 

@@ -389,6 +389,60 @@ IssuanceFigures issuanceFigures(soci::session& sql, const std::string& region, s
   return out;
 }
 
+std::int64_t participantsUpTo(soci::session& sql, const std::string& region,
+                              const std::string& to_day) {
+  long long n = 0;
+  soci::indicator ind;
+  if (region.empty() || region == "440000") {
+    // One row per day: the accounts new that day, kept by applyRollups (late records move them).
+    std::string to = "d:" + to_day;
+    sql << "SELECT SUM(new_subjects) FROM stats_participation WHERE period >= 'd:' AND "
+           "period <= :t",
+        soci::use(to), soci::into(n, ind);
+  } else {
+    std::string prefix = regionPrefix(region) + "%";
+    std::string to = to_day;
+    sql << "SELECT COUNT(*) FROM stats_subject_first f JOIN carbon_accounts a ON a.id = "
+           "f.account_id WHERE f.first_day <= :t AND a.region_code LIKE :r",
+        soci::use(to), soci::use(prefix), soci::into(n, ind);
+  }
+  return ind == soci::i_ok ? n : 0;
+}
+
+std::int64_t pointsRedeemed(soci::session& sql, const std::string& region, std::int64_t from_ms,
+                            std::int64_t to_ms) {
+  // Each redemption adds its points when made; a refund (the ledger entry that gave them back, or
+  // a failed claim's decision) takes them off when given back.
+  static const std::string kMoves =
+      "SELECT v.ledger_account_id AS l, v.points AS p FROM vouchers v "
+      "WHERE v.issued_at_ms >= :f1 AND v.issued_at_ms < :t1 "
+      "UNION ALL SELECT v.ledger_account_id, -v.points FROM vouchers v "
+      "JOIN journal_entries e ON e.id = v.refund_entry_id WHERE e.at_ms >= :f2 AND e.at_ms < :t2 "
+      "UNION ALL SELECT c.ledger_account_id, c.points FROM benefit_claims c "
+      "WHERE c.created_at_ms >= :f3 AND c.created_at_ms < :t3 "
+      "UNION ALL SELECT c.ledger_account_id, -c.points FROM benefit_claims c "
+      "WHERE c.status = 'failed' AND c.decided_at_ms >= :f4 AND c.decided_at_ms < :t4 "
+      "UNION ALL SELECT k.ledger_account_id, k.points FROM card_conversions k "
+      "WHERE k.created_at_ms >= :f5 AND k.created_at_ms < :t5 "
+      "UNION ALL SELECT k.ledger_account_id, -k.points FROM card_conversions k "
+      "JOIN journal_entries e ON e.id = k.refund_entry_id WHERE e.at_ms >= :f6 AND e.at_ms < :t6";
+  bool province = region.empty() || region == "440000";
+  std::string query = province ? "SELECT SUM(m.p) FROM (" + kMoves + ") m"
+                               : "SELECT SUM(m.p) FROM (" + kMoves +
+                                     ") m JOIN carbon_accounts a ON a.ledger_account_id = m.l "
+                                     "WHERE a.region_code LIKE :r";
+  long long from = from_ms, to = to_ms, n = 0;
+  std::string prefix = regionPrefix(region) + "%";
+  soci::indicator ind;
+  auto prepare = (sql.prepare << query);
+  for (int i = 0; i < 6; ++i) prepare, soci::use(from), soci::use(to);
+  if (!province) prepare, soci::use(prefix);
+  prepare, soci::into(n, ind);
+  soci::statement st(prepare);
+  st.execute(true);
+  return ind == soci::i_ok ? n : 0;
+}
+
 std::vector<OpenDataCell> openDataCells(soci::session& sql, const StatsFilter& filter) {
   StatsFilter f = filter;
   f.subject_kind.clear();

@@ -56,6 +56,14 @@ std::vector<ParticipationPoint> participationRows(soci::session& sql, const std:
                                                   const std::string& to);
 IssuanceFigures issuanceFigures(soci::session& sql, const std::string& region, std::int64_t from_ms,
                                 std::int64_t to_ms);
+//! Accounts whose first credited day is on or before `to_day`; for a region below the province,
+//! those whose home region lies within it.
+std::int64_t participantsUpTo(soci::session& sql, const std::string& region,
+                              const std::string& to_day);
+//! Net points residents' accounts of the region spent in [from_ms, to_ms): redemptions made less
+//! refunds given back in the window.
+std::int64_t pointsRedeemed(soci::session& sql, const std::string& region, std::int64_t from_ms,
+                            std::int64_t to_ms);
 //! Per (day, city, methodology) of the filter: domain, records, grams, distinct subjects.
 std::vector<OpenDataCell> openDataCells(soci::session& sql, const StatsFilter& filter);
 

@@ -74,7 +74,8 @@ void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics) {
       .method = "GET",
       .pattern = "/api/v1/stats/totals",
       .access = Access::kPublic,
-      .summary = "Reductions, records, points and subject-days for a slice (from, to, region, "
+      .summary = "Reductions, records, points, subject-days, participants, points redeemed and "
+                 "PHCER issued for a slice (from, to, region, "
                  "domain, methodology, subject_kind, industry); counties and industries need a "
                  "console role",
       .tag = "stats",
@@ -86,7 +87,13 @@ void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics) {
             if (!totals) return errorResponse(totals.error());
             auto issued = analytics.issuance(filter);
             if (!issued) return errorResponse(issued.error());
+            auto participants = analytics.participants(ctx.principal, filter);
+            if (!participants) return errorResponse(participants.error());
+            auto redeemed = analytics.pointsRedeemed(ctx.principal, filter);
+            if (!redeemed) return errorResponse(redeemed.error());
             json body = figuresJson(*totals);
+            body["participants"] = *participants;
+            body["points_redeemed"] = *redeemed;
             body["phcer"] = {{"units_issued", issued->units_issued},
                              {"units_retired", issued->units_retired},
                              {"batches_issued", issued->batches_issued}};

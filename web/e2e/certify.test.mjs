@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { apiClient, desktop, launchBrowser, openPage, phone, pseudonymise, screenshot, scrollsSideways, signInUi, startServer, writeJson } from './harness.mjs'
+import { apiClient, desktop, launchBrowser, openPage, phone, pseudonymise, screenshot, scrollsSideways, signInUi, startServer, writeJson, checkA11y } from './harness.mjs'
 
 let server, browser, api
 const year = new Date().getFullYear() - 1
@@ -124,6 +124,7 @@ test('a region admin opens a batch; the public sees it under notice and comments
   await admin.page.getByTestId('sample-seed').getByText(report.sample_seed).waitFor()
   assert.equal(await admin.page.getByTestId('report-sample').locator('.el-table__body-wrapper tr.el-table__row').count(), report.sample.length)
   await screenshot(admin.page, 'certify-batch-opened-desktop')
+  await checkA11y(admin.page, 'certify-batch-opened-desktop')
   await admin.assertClean()
 
   // Anyone, not signed in: the batch is listed under public notice; a comment needs a name.
@@ -142,6 +143,7 @@ test('a region admin opens a batch; the public sees it under notice and comments
   const { comments } = await api.get(`/api/v1/certify/batches/${id}/comments`)
   assert.deepEqual(comments.map((c) => [c.author, c.body]), [['南山区居民', '植树地点能否公开，便于公众实地查看？']])
   await screenshot(visitor.page, 'certify-notice-comment-desktop')
+  await checkA11y(visitor.page, 'certify-notice-comment-desktop')
   await visitor.assertClean()
 
   // The province assigns the verifier, who may not decide while the notice runs.
@@ -231,6 +233,7 @@ test('a batch without notice is reviewed, issued, found in the explorer, transfe
   await verifier.page.getByTestId('batch-state').getByText('已核准').waitFor()
   await verifier.page.getByTestId('grams-approved').getByText(num(deducted.grams_locked), { exact: true }).waitFor()
   await screenshot(verifier.page, 'certify-verifier-approved-desktop')
+  await checkA11y(verifier.page, 'certify-verifier-approved-desktop')
   await verifier.assertClean()
 
   // The province issues: whole tonnes, the rest carried over, the sink's buffer share rounded up.
@@ -254,6 +257,7 @@ test('a batch without notice is reviewed, issued, found in the explorer, transfe
   assert.equal(pdf.headers.get('content-type'), 'application/pdf')
   assert.equal(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString(), '%PDF-')
   await screenshot(province.page, 'certify-issued-desktop')
+  await checkA11y(province.page, 'certify-issued-desktop')
   await province.assertClean()
 
   // The public explorer: totals and the operator's block, looked up by serial.
@@ -324,6 +328,7 @@ test('a batch without notice is reviewed, issued, found in the explorer, transfe
   const retiredSerial = retirements[0].serials[0]
   assert.deepEqual(await admin.page.getByTestId('moved-serials').locator('a').allInnerTexts(), retirements[0].serials)
   await screenshot(admin.page, 'registry-account-retired-desktop')
+  await checkA11y(admin.page, 'registry-account-retired-desktop')
 
   // The retired serial in the explorer: its beneficiary and reason; the retirements list has it.
   await admin.page.getByTestId('moved-serials').getByRole('link', { name: retiredSerial }).click()
@@ -339,6 +344,7 @@ test('a batch without notice is reviewed, issued, found in the explorer, transfe
   assert.deepEqual([after.all.issued, after.all.held, after.all.retired], [issuance.units, issuance.units - 1, 1])
   await admin.page.getByTestId('total-retired').getByText('1', { exact: true }).waitFor()
   await screenshot(admin.page, 'registry-explorer-retired-desktop')
+  await checkA11y(admin.page, 'registry-explorer-retired-desktop')
   await admin.assertClean()
 })
 
@@ -417,6 +423,8 @@ test('the explorer on a phone, in English: totals and a serial lookup fit 375 px
   await result.getByTestId('block-reason').getByText(lookup.blocks[0].cancellation.reason).waitFor()
   assert.equal(await scrollsSideways(page), false, 'the registry explorer scrolls sideways at 375 px')
   await screenshot(page, 'registry-explorer-en-375')
+  await checkA11y(page, 'registry-explorer-en-375')
+  await checkA11y(page, 'registry-explorer-en-375')
   await page.goto('/notices')
   await page.getByRole('heading', { name: 'Public notices' }).waitFor()
   await page.getByTestId('batches-table').getByRole('link', { name: String(batches.noticed), exact: true }).waitFor()

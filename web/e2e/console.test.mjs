@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { apiClient, desktop, launchBrowser, openPage, pseudonymise, screenshot, shanghaiIso, signInUi, startServer, writeJson } from './harness.mjs'
+import { apiClient, desktop, launchBrowser, openPage, pseudonymise, screenshot, shanghaiIso, signInUi, startServer, writeJson, checkA11y } from './harness.mjs'
 
 let server, browser, api
 
@@ -54,6 +54,7 @@ test('a region admin sees the console menu, and approves and rejects held record
   assert.equal(await rows.count(), 2)
   await page.getByTestId('records-table').getByText('行程速度异常').first().waitFor()
   await screenshot(page, 'console-held-desktop')
+  await checkA11y(page, 'console-held-desktop')
 
   await rows.first().getByTestId('approve').click()
   await page.getByText(/已批准并计入/).waitFor()
@@ -78,6 +79,7 @@ test('an admin lists providers, creates an API key that signs requests, and revo
   const table = page.getByTestId('providers-table')
   await table.getByRole('link', { name: 'demo-sz-metro' }).waitFor()
   await screenshot(page, 'console-providers-desktop')
+  await checkA11y(page, 'console-providers-desktop')
   await table.getByRole('link', { name: 'demo-sz-metro' }).click()
   await page.fill('input[name=label]', 'e2e console key')
   await page.getByTestId('create-key').click()
@@ -130,6 +132,7 @@ test('the province drafts a new version, reviews, approves and activates it; the
   await page.getByTestId('step-confirm').click()
   await state.getByText('生效中').waitFor()
   await screenshot(page, 'console-methodology-activated-desktop')
+  await checkA11y(page, 'console-methodology-activated-desktop')
 
   const detail = await api.get('/api/v1/methodologies/travel.metro')
   const v2 = detail.versions.find((v) => v.version === 2)
@@ -154,6 +157,7 @@ test("creating a user shows the server's refusal beside the roles, then creates 
   await dialog.getByRole('button', { name: '创建用户' }).click()
   await dialog.locator('.el-form-item__error').getByText('needs a region').waitFor()
   await screenshot(page, 'console-users-error-desktop')
+  await checkA11y(page, 'console-users-error-desktop')
   await dialog.locator('.role-row .el-select').nth(1).click()
   await page.getByRole('option', { name: '佛山市 440600' }).click()
   await dialog.getByRole('button', { name: '创建用户' }).click()

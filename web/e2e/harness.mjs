@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import assert from 'node:assert/strict'
@@ -183,6 +184,26 @@ export async function signInUi(page, username, password = demoPassword) {
   await page.fill('input[name=password]', password)
   await page.click('button[type=submit]')
   await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+}
+
+const axeScript = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
+
+//! Runs axe-core on the page as it stands (WCAG 2.x A and AA rules and best practices) and fails on
+//! any violation of impact serious or critical, naming the rule and the elements.
+export async function checkA11y(page, name) {
+  const loaded = await page.evaluate(() => typeof window.axe !== 'undefined')
+  if (!loaded) await page.addScriptTag({ path: axeScript })
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] })
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1).join(' ')}`),
+    }))
+  })
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  assert.deepEqual(serious, [], `accessibility (axe-core) on ${name}: serious or critical violations`)
 }
 
 export function writeJson(path, value) {

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { apiClient, desktop, launchBrowser, openPage, screenshot, scrollsSideways, signInUi, startServer } from './harness.mjs'
+import { apiClient, desktop, launchBrowser, openPage, screenshot, scrollsSideways, signInUi, startServer, checkA11y } from './harness.mjs'
 
 let server, browser, api
 
@@ -61,6 +61,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   const application = mp.getByTestId('application')
   await application.getByTestId('application-status').getByText('审核中').waitFor()
   await screenshot(mp, 'merchant-apply-desktop')
+  await checkA11y(mp, 'merchant-apply-desktop')
 
   // The region admin approves it.
   const admin = await openPage(browser, server.url, { viewport: desktop })
@@ -70,6 +71,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   const row = ap.getByTestId('applications-table').locator('.el-table__body-wrapper tr').filter({ hasText: '绿叶咖啡' })
   await row.getByText('91440300MA5EXAMP1X').waitFor()
   await screenshot(ap, 'console-merchant-applications-desktop')
+  await checkA11y(ap, 'console-merchant-applications-desktop')
   await row.getByTestId('approve').click()
   await ap.getByText('已批准 绿叶咖啡').waitFor()
   const cafeToken = await api.login('e2e_cafe', cafePassword)
@@ -113,6 +115,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   assert.match(await dialog.locator('input[name=valid_from]').inputValue(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
   assert.match(await dialog.locator('input[name=valid_until]').inputValue(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
   await screenshot(mp, 'merchant-offer-form-desktop')
+  await checkA11y(mp, 'merchant-offer-form-desktop')
   await dialog.getByTestId('save-offer').click()
   await fieldError(dialog, 'image_url').getByText('https:// URL or a path on this site').waitFor()
   await dialog.locator('input[name=image_url]').fill('/icons/icon.svg')
@@ -123,6 +126,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   assert.deepEqual([offer.points_cost, offer.stock, offer.issued, offer.per_user_limit, offer.regions], [25, 5, 0, 2, ['440300']])
   await offerRow.getByTestId('offer-remaining').getByText('5', { exact: true }).waitFor()
   await screenshot(mp, 'merchant-offers-desktop')
+  await checkA11y(mp, 'merchant-offers-desktop')
 
   // The demo resident, on a phone, redeems the offer; the balance drops by what the API says.
   const residentToken = await api.login('resident')
@@ -137,6 +141,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   await card.getByTestId('offer-cost').getByText('25 积分').waitFor()
   assert.equal(await scrollsSideways(rp), false, 'the offers page scrolls sideways at 375 px')
   await screenshot(rp, 'resident-offers-375')
+  await checkA11y(rp, 'resident-offers-375')
   const redeemed = rp.waitForResponse((r) => r.url().endsWith(`/api/v1/offers/${offer.id}/redeem`))
   await card.getByTestId('redeem').click()
   await rp.locator('.el-dialog').getByTestId('confirm-redeem').click()
@@ -160,6 +165,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   assert.equal(shownCode.replace(/\s/g, '').toLowerCase(), voucher.code.toLowerCase())
   assert.equal(await scrollsSideways(rp), false, 'the vouchers page scrolls sideways at 375 px')
   await screenshot(rp, 'resident-voucher-qr-375')
+  await checkA11y(rp, 'resident-voucher-qr-375')
 
   // Editing: stock below what was issued is refused beside the field; raising it adds units.
   await offerRow.getByTestId('edit-offer').click()
@@ -190,6 +196,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   await mp.getByTestId('voucher-refused').getByText('未能核销').waitFor()
   await mp.getByTestId('voucher-refused').getByText('与现有数据冲突').waitFor()
   await screenshot(mp, 'merchant-voucher-refused-desktop')
+  await checkA11y(mp, 'merchant-voucher-refused-desktop')
   await rp.reload()
   await vcard.getByTestId('voucher-status').getByText('已使用').waitFor()
   // In English the same voucher reads in English, its title the merchant's English one.
@@ -224,6 +231,7 @@ test('merchant joins, publishes an offer; a resident redeems it, the merchant ac
   await stRow.getByTestId('line-used').getByText(zh(line.used), { exact: true }).waitFor()
   await stRow.getByTestId('line-received').getByText(zh(line.points_received), { exact: true }).waitFor()
   await screenshot(mp, 'merchant-statement-desktop')
+  await checkA11y(mp, 'merchant-statement-desktop')
   const download = mp.waitForEvent('download')
   await mp.getByTestId('download-xlsx').click()
   const file = await (await download).path()
@@ -274,6 +282,7 @@ test('a region admin defines benefit policies and a resident claims one for its 
   await secret.waitFor()
   assert.match((await secret.innerText()).trim(), /^[0-9a-f]{32,}$/)
   await screenshot(ap, 'console-benefit-secret-desktop')
+  await checkA11y(ap, 'console-benefit-secret-desktop')
   await ap.getByTestId('secret-done').click()
   await ap.getByTestId('webhook-secret').waitFor({ state: 'detached' })
   await rows.filter({ hasText: '停车费抵扣' }).waitFor()
@@ -302,6 +311,7 @@ test('a region admin defines benefit policies and a resident claims one for its 
   await card.getByTestId('policy-budget').getByText('本月已用 1 / 10 份').waitFor()
   assert.equal(await scrollsSideways(rp), false, 'the benefits page scrolls sideways at 375 px')
   await screenshot(rp, 'resident-benefit-claimed-375')
+  await checkA11y(rp, 'resident-benefit-claimed-375')
   await ap.reload()
   await rows.filter({ hasText: '公交乘车券' }).getByTestId('policy-used').getByText('1 / 10').waitFor()
 

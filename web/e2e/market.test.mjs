@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { apiClient, desktop, launchBrowser, openPage, pseudonymise, screenshot, scrollsSideways, startServer, writeJson } from './harness.mjs'
+import { apiClient, checkA11y, desktop, launchBrowser, openPage, pseudonymise, screenshot, scrollsSideways, startServer, writeJson } from './harness.mjs'
 
 let server, browser, api
 const year = new Date().getFullYear() - 1
@@ -99,6 +99,7 @@ test('the market page shows the book, the trade and the daily candle the API ans
   await barRow.getByText(bars[0].day).waitFor()
   await barRow.getByText(yuan(bars[0].close_fen)).first().waitFor()
   await screenshot(page, 'market-desktop')
+  await checkA11y(page, 'market-desktop')
   await assertClean()
 
   const phone = await openPage(browser, server.url)
@@ -106,6 +107,7 @@ test('the market page shows the book, the trade and the daily candle the API ans
   await phone.page.getByTestId('candles').locator('canvas').waitFor()
   await phone.page.getByTestId('trades').getByText(yuan(5100)).waitFor()
   await screenshot(phone.page, 'market-375')
+  await checkA11y(phone.page, 'market-375')
   assert.equal(await scrollsSideways(phone.page), false, 'the market page scrolls sideways at 375 px')
   await phone.assertClean()
 })

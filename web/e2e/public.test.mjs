@@ -1,7 +1,7 @@
 // The public portal on a phone: home, language switch, catalogue, calculator, proposal, sign-up.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiClient, launchBrowser, openPage, screenshot, scrollsSideways, startServer } from './harness.mjs'
+import { apiClient, launchBrowser, openPage, screenshot, scrollsSideways, startServer, checkA11y } from './harness.mjs'
 
 let server, browser, api
 
@@ -25,6 +25,7 @@ test('home is in Chinese by default, shows the active methodology count the API 
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN')
   assert.equal(await scrollsSideways(page), false, 'the home page scrolls sideways at 375 px')
   await screenshot(page, 'public-home-375')
+  await checkA11y(page, 'public-home-375')
   await assertClean()
 })
 
@@ -39,6 +40,7 @@ test('the language switch turns the interface into English and back, and is reme
   await page.getByRole('heading', { name: 'Methodology catalogue' }).waitFor()
   await page.getByText('Metro travel', { exact: true }).first().waitFor()
   await screenshot(page, 'public-catalogue-en-375')
+  await checkA11y(page, 'public-catalogue-en-375')
   await page.getByTestId('language-switch').click()
   await page.getByRole('heading', { name: '方法学目录' }).waitFor()
   await assertClean()
@@ -63,6 +65,7 @@ test('the catalogue lists what the API lists, and a methodology shows its formul
   }
   assert.equal(await scrollsSideways(page), false, 'the methodology page scrolls sideways at 375 px')
   await screenshot(page, 'public-methodology-375')
+  await checkA11y(page, 'public-methodology-375')
   await assertClean()
 })
 
@@ -80,6 +83,7 @@ test('the calculator shows the grams and points the quantify endpoint computed, 
   await page.getByTestId('quantify-result').getByText(expected.explanation.formula).first().waitFor()
   assert.equal(await scrollsSideways(page), false, 'the calculator scrolls sideways at 375 px')
   await screenshot(page, 'public-calculator-375')
+  await checkA11y(page, 'public-calculator-375')
   await assertClean()
 })
 
@@ -95,6 +99,7 @@ test("an out-of-range input shows the server's message next to that input", asyn
   await item.locator('.el-form-item__error').getByText(body.error.message).waitFor()
   assert.equal(await page.getByTestId('quantify-result').count(), 0)
   await screenshot(page, 'public-calculator-error-375')
+  await checkA11y(page, 'public-calculator-error-375')
   await assertClean()
 })
 
@@ -133,6 +138,7 @@ test('sign-up shows field errors from the server, then signs the new resident in
   const passwordItem = page.locator('.el-form-item').filter({ has: page.locator('input[name=password]') })
   await passwordItem.locator('.el-form-item__error').waitFor()
   await screenshot(page, 'public-register-error-375')
+  await checkA11y(page, 'public-register-error-375')
   await page.fill('input[name=display_name]', '新来的居民')
   await page.fill('input[name=password]', 'Green-steps-2026')
   await page.fill('input[name=confirm]', 'Green-steps-2026')

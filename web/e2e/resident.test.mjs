@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { apiClient, desktop, launchBrowser, openPage, pseudonymise, screenshot, scrollsSideways, shanghaiIso, signInUi, startServer } from './harness.mjs'
+import { apiClient, desktop, launchBrowser, openPage, pseudonymise, screenshot, scrollsSideways, shanghaiIso, signInUi, startServer, checkA11y } from './harness.mjs'
 
 let server, browser, api
 
@@ -39,6 +39,7 @@ test("the demo resident's account shows the API's totals, a daily chart and page
   }
   assert.equal(await scrollsSideways(page), false, 'the account page scrolls sideways at 375 px')
   await screenshot(page, 'resident-account-375')
+  await checkA11y(page, 'resident-account-375')
 
   // The menu offers the resident's pages and no console.
   await page.getByRole('button', { name: '打开菜单' }).click()
@@ -58,6 +59,7 @@ test("the demo resident's account shows the API's totals, a daily chart and page
   await records.first().getByText(first.provider_record_id).waitFor()
   assert.equal(await scrollsSideways(page), false, 'the history page scrolls sideways at 375 px')
   await screenshot(page, 'resident-history-375')
+  await checkA11y(page, 'resident-history-375')
   const second = page.waitForResponse((r) => r.url().includes('/api/v1/accounts/me/records') && r.url().includes('offset=20'))
   await page.getByTestId('next-page').click()
   const secondPage = await (await second).json()
@@ -88,6 +90,7 @@ test('a new resident binds a metro card with the code the provider sets, and see
   await binding.getByTestId('binding-status').getByText('待确认').waitFor()
   await binding.getByText('等待数据提供方发送确认码').waitFor()
   await screenshot(rp, 'resident-binding-pending-375')
+  await checkA11y(rp, 'resident-binding-pending-375')
 
   // The provider sets the code it gave the card holder.
   const provider = await openPage(browser, server.url, { viewport: desktop })
@@ -100,6 +103,7 @@ test('a new resident binds a metro card with the code the provider sets, and see
   await row.getByRole('button', { name: '设置确认码' }).click()
   await row.getByRole('button', { name: '重新设置' }).waitFor()
   await screenshot(pp, 'provider-bindings-desktop')
+  await checkA11y(pp, 'provider-bindings-desktop')
 
   // The resident confirms: a wrong code first, then the right one.
   await rp.reload()
@@ -125,6 +129,7 @@ test('a new resident binds a metro card with the code the provider sets, and see
   await rp.getByTestId('grams-total').getByText(zh(report.grams)).waitFor()
   await rp.getByTestId('records-count').getByText('2', { exact: true }).waitFor()
   await screenshot(rp, 'resident-account-after-trips-375')
+  await checkA11y(rp, 'resident-account-after-trips-375')
   await rp.goto('/me/history')
   await rp.getByText('e2e-trip-2', { exact: false }).waitFor({ state: 'attached' })
   assert.equal(await rp.getByTestId('history-record').count(), 2)
@@ -161,6 +166,7 @@ test('a resident opens a household, adds a member, and sees the household total 
   await household.getByText('@e2e_spouse').waitFor()
   assert.equal(await scrollsSideways(page), false, 'the household page scrolls sideways at 375 px')
   await screenshot(page, 'resident-household-375')
+  await checkA11y(page, 'resident-household-375')
 
   const token = await api.login('resident')
   const { accounts } = await api.get('/api/v1/accounts', token)
@@ -202,6 +208,7 @@ test('a resident downloads their data, then deletes the account and can no longe
   assert.equal(exported.user.display_name, '将要离开')
   await page.getByTestId('exported').waitFor()
   await screenshot(page, 'resident-my-data-375')
+  await checkA11y(page, 'resident-my-data-375')
 
   // A wrong password is refused beside the field, and the session survives it.
   await page.getByTestId('delete-password').fill('not-my-password')

@@ -598,3 +598,93 @@ export interface MarketDailyBar {
   volume: number
   amount_fen: number
 }
+
+// Public statistics (src/api/routes_stats.cpp).
+export interface StatsFigures {
+  records: number
+  grams: number
+  points: number
+  subject_days: number
+}
+
+export interface StatsTotals extends StatsFigures {
+  participants: number
+  points_redeemed: number
+  phcer: { units_issued: number; units_retired: number; batches_issued: number }
+}
+
+export interface StatsTopRow extends StatsFigures {
+  key: string
+  name: string
+}
+
+// Leaderboards and communities (src/api/routes_ranking.cpp).
+export interface Community {
+  id: number
+  region: string
+  name: string
+  members: number
+  created_at: string
+}
+
+export interface RankingProfile {
+  nickname: string | null
+  listed: boolean
+  community_id: number | null
+  updated_at?: string
+}
+
+export interface LeaderboardEntry {
+  rank: number
+  nickname: string
+  grams: number
+  reductions: number
+  you: boolean
+}
+
+export interface Leaderboard {
+  period: 'week' | 'month' | 'all'
+  scope: string
+  from: string
+  until: string
+  entries: LeaderboardEntry[]
+  yours: LeaderboardEntry | null
+  as_of: string
+}
+
+// Carbon credit cards (src/api/routes_card.cpp).
+export interface CardPartner {
+  id: number
+  code: string
+  name: string
+  rate_points: number
+  rate_reward: number
+  status: string
+  points: number
+  created_at: string
+  updated_at: string
+}
+
+export interface CardLink {
+  id: number
+  partner_id: number
+  partner_name: string
+  card_token: string
+  status: string
+  created_at: string
+}
+
+export interface CardConversion {
+  id: number
+  link_id: number
+  partner_id: number
+  points: number
+  reward_points: number
+  rate_points: number
+  rate_reward: number
+  day: string
+  status: 'pending' | 'exported' | 'confirmed' | 'rejected'
+  bank_reference: string
+  bank_reason: string
+  created_at: string
+}

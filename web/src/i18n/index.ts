@@ -7,6 +7,8 @@ import privacyZhCN from './privacy.zh-CN'
 import privacyEn from './privacy.en'
 import marketZhCN from './market.zh-CN'
 import marketEn from './market.en'
+import engageZhCN from './engage.zh-CN'
+import engageEn from './engage.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -23,8 +25,8 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   // The incentive pages keep their strings in a file pair of their own (same typing rule).
   messages: {
-    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN },
-    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn },
+    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN },
+    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn },
   },
 })
 
