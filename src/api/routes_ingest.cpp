@@ -345,6 +345,29 @@ void addIngestRoutes(Router& router, ingest::ProviderService& providers,
           },
   });
   router.add({
+      .method = "GET",
+      .pattern = "/api/v1/ingest/quarantined",
+      .access = Access::kSession,
+      .roles = admins,
+      .summary = "Records quarantined in the caller's regions, with their reason codes (?reason=, "
+                 "limit, offset); the provider corrects and re-sends them",
+      .tag = "ingest",
+      .response_schema = kObject,
+      .handler =
+          [&ingest](RouteContext& ctx) {
+            auto limit = queryInt(ctx.request, "limit", 100);
+            if (!limit) return errorResponse(limit.error());
+            auto offset = queryInt(ctx.request, "offset", 0);
+            if (!offset) return errorResponse(offset.error());
+            auto list = ingest.quarantinedInRegion(
+                ctx.caller(), std::string(ctx.request.queryParam("reason")), *limit, *offset);
+            if (!list) return errorResponse(list.error());
+            json out = json::array();
+            for (const auto& r : *list) out.push_back(recordJson(r));
+            return jsonResponse({{"records", out}});
+          },
+  });
+  router.add({
       .method = "POST",
       .pattern = "/api/v1/ingest/held/{id}/approve",
       .access = Access::kSession,

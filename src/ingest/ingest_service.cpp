@@ -754,26 +754,57 @@ Result<std::int64_t> IngestService::expireHeld() {
   });
 }
 
+namespace {
+
+//! Narrows `where` to records in the regions the caller administers (every region for the
+//! province); false for a caller who administers none.
+bool limitToAdministeredRegions(const auth::Principal& caller, std::string& where,
+                                std::vector<std::string>& binds) {
+  if (caller.hasRole(auth::Role::kProvinceAdmin)) return true;
+  std::string any;
+  for (const auto& g : caller.grants) {
+    if (g.role != auth::Role::kRegionAdmin) continue;
+    any += (any.empty() ? "" : " OR ") + std::string("e.region_code LIKE :r") +
+           std::to_string(binds.size());
+    binds.push_back(regionPrefix(g.region_code) + "%");
+  }
+  if (binds.empty()) return false;
+  where += " AND (" + any + ")";
+  return true;
+}
+
+}  // namespace
+
 Result<std::vector<StoredRecord>> IngestService::heldForReview(const auth::Principal& caller,
                                                                int limit, int offset) {
   if (limit < 1 || limit > 1000) return Error::invalid("limit", "limit must be 1-1000");
   std::vector<std::string> binds;
   std::string where = "e.status = 'held' AND e.reason LIKE 'fraud_%'";
-  if (!caller.hasRole(auth::Role::kProvinceAdmin)) {
-    std::string any;
-    for (const auto& g : caller.grants) {
-      if (g.role != auth::Role::kRegionAdmin) continue;
-      std::string prefix = g.region_code;
-      while (prefix.size() > 2 && prefix.compare(prefix.size() - 2, 2, "00") == 0)
-        prefix.resize(prefix.size() - 2);
-      any += (any.empty() ? "" : " OR ") + std::string("e.region_code LIKE :r") +
-             std::to_string(binds.size());
-      binds.push_back(prefix + "%");
-    }
-    if (binds.empty())
-      return Error::forbidden("only province and region admins review held records");
-    where += " AND (" + any + ")";
+  if (!limitToAdministeredRegions(caller, where, binds))
+    return Error::forbidden("only province and region admins review held records");
+  return impl_->db.read([&](soci::session& sql) -> Result<std::vector<StoredRecord>> {
+    return detail::recordsWhere(sql, where, binds, limit, offset);
+  });
+}
+
+Result<std::vector<StoredRecord>> IngestService::quarantinedInRegion(const auth::Principal& caller,
+                                                                     const std::string& reason,
+                                                                     int limit, int offset) {
+  if (limit < 1 || limit > 1000) return Error::invalid("limit", "limit must be 1-1000");
+  if (offset < 0) return Error::invalid("offset", "offset must be 0 or more");
+  if (reason.size() > 40 || !std::all_of(reason.begin(), reason.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || c == '_';
+      })) {
+    return Error::invalid("reason", "reason is a reason code such as invalid_inputs");
   }
+  std::vector<std::string> binds;
+  std::string where = "e.status = 'quarantined'";
+  if (!reason.empty()) {
+    where += " AND e.reason = :reason";
+    binds.push_back(reason);
+  }
+  if (!limitToAdministeredRegions(caller, where, binds))
+    return Error::forbidden("only province and region admins review quarantined records");
   return impl_->db.read([&](soci::session& sql) -> Result<std::vector<StoredRecord>> {
     return detail::recordsWhere(sql, where, binds, limit, offset);
   });

@@ -135,6 +135,11 @@ class IngestService {
   //! Expires unbound records held longer than the window; returns how many.
   Result<std::int64_t> expireHeld();
 
+  //! Records quarantined in the caller's regions (any region for the province), newest first;
+  //! `reason` ("" for any) narrows to one reason code. The provider corrects and re-sends them.
+  Result<std::vector<StoredRecord>> quarantinedInRegion(const auth::Principal& caller,
+                                                        const std::string& reason, int limit,
+                                                        int offset);
   //! Records held by anti-fraud rules in the caller's region.
   Result<std::vector<StoredRecord>> heldForReview(const auth::Principal& caller, int limit,
                                                   int offset);

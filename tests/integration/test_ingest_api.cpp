@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "api/api_server.h"
 #include "api/http_client.h"
 #include "auth/auth_service.h"
@@ -24,6 +26,7 @@ class IngestApiTest : public ::testing::Test {
     region::RegionService regions(t_.db(), clock_);
     EXPECT_TRUE(regions
                     .load({{"440000", "", "province", "广东省", "Guangdong"},
+                           {"440100", "440000", "city", "广州市", "Guangzhou"},
                            {"440300", "440000", "city", "深圳市", "Shenzhen"},
                            {"440305", "440300", "county", "南山区", "Nanshan"}},
                           "test")
@@ -193,6 +196,41 @@ TEST_F(IngestApiTest, BatchesAreCheckedAsAWhole) {
                  json::array({record("x1", "someone", "2026-03-09T08:00:00+08:00", 3)}).dump())
           .body);
   EXPECT_EQ(unbound["held"], 1);
+}
+
+TEST_F(IngestApiTest, RegionAdminsReviewQuarantinedRecordsOfTheirRegion) {
+  auto bad = record("q1", "someone", "2026-03-09T08:00:00+08:00", -4);
+  auto future = record("q2", "someone", "2026-04-09T08:00:00+08:00", 3);
+  auto report = json::parse(
+      signedCall("POST", "/api/v1/ingest/batches", json::array({bad, future}).dump()).body);
+  ASSERT_EQ(report["quarantined"], 2) << report.dump();
+  auto all = call("GET", "/api/v1/ingest/quarantined", "", "sz_admin");
+  ASSERT_EQ(all.status, 200) << all.body;
+  auto records = json::parse(all.body)["records"];
+  ASSERT_EQ(records.size(), 2u);
+  std::set<std::string> reasons;
+  for (const auto& r : records) reasons.insert(r["reason"].get<std::string>());
+  EXPECT_EQ(reasons, (std::set<std::string>{"invalid_inputs", "future"}));
+  auto one = json::parse(
+      call("GET", "/api/v1/ingest/quarantined?reason=future", "", "sz_admin").body)["records"];
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0]["provider_record_id"], "q2");
+  auto bad_reason = call("GET", "/api/v1/ingest/quarantined?reason=DROP%20TABLE", "", "sz_admin");
+  EXPECT_EQ(bad_reason.status, 422);
+  EXPECT_EQ(json::parse(bad_reason.body)["error"]["field"], "reason");
+  // Guangzhou's admin sees none of Shenzhen's; a resident may not look at all.
+  auto gz = server_->auth().createUserAsSystem(
+      "test", {"gz_admin", kPassword, "gz_admin", {{auth::Role::kRegionAdmin, "440100"}}}, false);
+  ASSERT_TRUE(gz.ok());
+  tokens_["gz_admin"] =
+      json::parse(call("POST", "/api/v1/auth/login",
+                       json{{"username", "gz_admin"}, {"password", kPassword}}.dump())
+                      .body)
+          .value("token", "");
+  auto other = call("GET", "/api/v1/ingest/quarantined", "", "gz_admin");
+  ASSERT_EQ(other.status, 200) << other.body;
+  EXPECT_TRUE(json::parse(other.body)["records"].empty());
+  EXPECT_EQ(call("GET", "/api/v1/ingest/quarantined", "", "alice").status, 403);
 }
 
 TEST_F(IngestApiTest, HouseholdsOverHttp) {

@@ -58,6 +58,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/provider/records', name: 'provider-records', component: () => import('./views/provider/ProviderRecordsView.vue'), meta: { roles: ['provider'], wide: true } },
   { path: '/console/providers', name: 'console-providers', component: () => import('./views/console/ProvidersView.vue'), meta: { roles: [...adminRoles, 'auditor'], wide: true } },
   { path: '/console/providers/:id', name: 'console-provider', component: () => import('./views/console/ProviderView.vue'), props: true, meta: { roles: adminRoles, wide: true } },
+  { path: '/console/quarantined', name: 'console-quarantined', component: () => import('./views/console/QuarantinedRecordsView.vue'), meta: { roles: adminRoles, wide: true } },
   { path: '/console/held', name: 'console-held', component: () => import('./views/console/HeldRecordsView.vue'), meta: { roles: adminRoles, wide: true } },
   { path: '/console/methodologies', name: 'console-methodologies', component: () => import('./views/console/MethodologyVersionsView.vue'), meta: { roles: [...adminRoles, 'auditor'], wide: true } },
   { path: '/console/methodologies/new', name: 'console-draft-new', component: () => import('./views/console/DraftEditorView.vue'), meta: { roles: adminRoles, wide: true } },

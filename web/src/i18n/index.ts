@@ -9,6 +9,8 @@ import marketZhCN from './market.zh-CN'
 import marketEn from './market.en'
 import engageZhCN from './engage.zh-CN'
 import engageEn from './engage.en'
+import quarantineZhCN from './quarantine.zh-CN'
+import quarantineEn from './quarantine.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -25,8 +27,8 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   // The incentive pages keep their strings in a file pair of their own (same typing rule).
   messages: {
-    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN },
-    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn },
+    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN },
+    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn },
   },
 })
 
