@@ -50,6 +50,9 @@ namespace tph::pilot {
 class PilotService;
 class FundService;
 }  // namespace tph::pilot
+namespace tph::programme {
+class ProgrammeService;
+}
 namespace tph::link {
 class LinkHub;
 }
@@ -100,6 +103,7 @@ void addStatsRoutes(Router& router, analytics::AnalyticsService& analytics);
 void addMarketRoutes(Router& router, market::MarketService& market);
 void addPilotRoutes(Router& router, pilot::PilotService& pilots);
 void addFundRoutes(Router& router, pilot::FundService& funds);
+void addProgrammeRoutes(Router& router, programme::ProgrammeService& programmes);
 //! `hub` is null on a node without a link key: the link routes then answer 503.
 void addLinkRoutes(Router& router, link::LinkHub* hub);
 void addCardRoutes(Router& router, incentive::CardService& cards);
