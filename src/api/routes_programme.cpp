@@ -127,22 +127,23 @@ const json kString = {{"type", "string"}};
 const json kInteger = {{"type", "integer"}};
 const json kObject = {{"type", "object"}};
 
-const json kCriteriaSchema = bodySchema(
-    {"type", "name", "indicators", "pass_mark", "validity_months"},
-    {{"type", {{"type", "string"},
-               {"enum", {"community", "park", "transport", "campus", "hotel", "scenic_area"}}}},
-     {"name", kString},
-     {"indicators",
-      {{"type", "array"},
-       {"items", bodySchema({"key", "name", "weight_percent", "max_score", "min_score"},
-                            {{"key", kString},
-                             {"name", kString},
-                             {"description", kString},
-                             {"weight_percent", kInteger},
-                             {"max_score", kInteger},
-                             {"min_score", kInteger}})}}},
-     {"pass_mark", kInteger},
-     {"validity_months", kInteger}});
+const json kCriteriaSchema =
+    bodySchema({"type", "name", "indicators", "pass_mark", "validity_months"},
+               {{"type",
+                 {{"type", "string"},
+                  {"enum", {"community", "park", "transport", "campus", "hotel", "scenic_area"}}}},
+                {"name", kString},
+                {"indicators",
+                 {{"type", "array"},
+                  {"items", bodySchema({"key", "name", "weight_percent", "max_score", "min_score"},
+                                       {{"key", kString},
+                                        {"name", kString},
+                                        {"description", kString},
+                                        {"weight_percent", kInteger},
+                                        {"max_score", kInteger},
+                                        {"min_score", kInteger}})}}},
+                {"pass_mark", kInteger},
+                {"validity_months", kInteger}});
 
 const json kEntitySchema =
     bodySchema({"entity_name", "entity_type", "region", "address", "contact"},
@@ -258,8 +259,8 @@ void addProgrammeRoutes(Router& router, programme::ProgrammeService& programmes)
             if (!type) return errorResponse(type.error());
             auto details = programme::entityFromJson(*body);
             if (!details) return errorResponse(details.error());
-            return applicationResponse(
-                programmes.draftApplication(ctx.caller(), *type, *details), 201);
+            return applicationResponse(programmes.draftApplication(ctx.caller(), *type, *details),
+                                       201);
           },
   });
   router.add({
@@ -320,10 +321,9 @@ void addProgrammeRoutes(Router& router, programme::ProgrammeService& programmes)
       .pattern = "/api/v1/programmes/applications/{id}/attachments",
       .summary = "Attach a PDF (base64, at most 5 MiB) as evidence of an indicator of a draft",
       .tag = "programme",
-      .request_schema = bodySchema({"indicator", "name", "content_base64"},
-                                   {{"indicator", kString},
-                                    {"name", kString},
-                                    {"content_base64", kString}}),
+      .request_schema =
+          bodySchema({"indicator", "name", "content_base64"},
+                     {{"indicator", kString}, {"name", kString}, {"content_base64", kString}}),
       .response_schema = kObject,
       .success_status = 201,
       .handler =
@@ -362,9 +362,9 @@ void addProgrammeRoutes(Router& router, programme::ProgrammeService& programmes)
               if (!file) return errorResponse(file.error());
               HttpResponse response;
               response.setHeader("content-type", "application/pdf");
-              response.setHeader("content-disposition",
-                                 "attachment; filename=\"evidence-" +
-                                     std::to_string(*attachment_id) + ".pdf\"");
+              response.setHeader(
+                  "content-disposition",
+                  "attachment; filename=\"evidence-" + std::to_string(*attachment_id) + ".pdf\"");
               response.body = std::move(file->bytes);
               return response;
             });
@@ -475,7 +475,8 @@ void addProgrammeRoutes(Router& router, programme::ProgrammeService& programmes)
       .tag = "programme",
       .handler =
           [&programmes](RouteContext& ctx) {
-            return withId(ctx, [&](std::int64_t id) { return titleResponse(programmes.title(id)); });
+            return withId(ctx,
+                          [&](std::int64_t id) { return titleResponse(programmes.title(id)); });
           },
   });
   router.add({

@@ -67,8 +67,7 @@ Status checkContent(const CriteriaContent& c) {
   }
   if (c.pass_mark < 0 || c.pass_mark > 100) return Error::invalid("pass_mark", "must be 0 to 100");
   if (c.validity_months < 1 || c.validity_months > kMaxValidityMonths) {
-    return Error::invalid("validity_months",
-                          "must be 1 to " + std::to_string(kMaxValidityMonths));
+    return Error::invalid("validity_months", "must be 1 to " + std::to_string(kMaxValidityMonths));
   }
   std::set<std::string> keys;
   int weights = 0;
@@ -339,10 +338,10 @@ std::string validUntil(const std::string& awarded_on, int months) {
                      month(static_cast<unsigned>(std::stoi(awarded_on.substr(5, 2)))),
                      std::chrono::day(static_cast<unsigned>(std::stoi(awarded_on.substr(8, 2))))};
   year_month_day anniversary = day + std::chrono::months(months);
-  sys_days end = anniversary.ok()
-                     ? sys_days(anniversary) - days(1)
-                     : sys_days(year_month_day_last(anniversary.year(),
-                                                    month_day_last(anniversary.month())));
+  sys_days end =
+      anniversary.ok()
+          ? sys_days(anniversary) - days(1)
+          : sys_days(year_month_day_last(anniversary.year(), month_day_last(anniversary.month())));
   year_month_day last{end};
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(last.year()),
@@ -358,10 +357,11 @@ Result<Criteria> ProgrammeService::draftCriteria(const auth::Principal& caller,
   TPH_TRY(checkContent(content));
   return db_.transaction([&](soci::session& sql) -> Result<Criteria> {
     int version = detail::nextCriteriaVersion(sql, content.programme_type);
-    auto id = detail::insertCriteria(sql, content, version, caller.auditActor(),
-                                     toEpochMs(clock_.now()));
+    auto id =
+        detail::insertCriteria(sql, content, version, caller.auditActor(), toEpochMs(clock_.now()));
     audit::appendAuditEvent(sql, clock_,
-                            {caller.auditActor(), "programme.criteria.draft",
+                            {caller.auditActor(),
+                             "programme.criteria.draft",
                              "programme_criteria:" + std::to_string(id),
                              {{"version", version}, {"content", contentDigestJson(content)}}});
     return *detail::findCriteria(sql, id, false);
@@ -378,8 +378,9 @@ Result<Criteria> ProgrammeService::reviseCriteria(const auth::Principal& caller,
     auto found = detail::findCriteria(sql, id, true);
     if (!found) return criteriaNotFound(id);
     if (found->state != "draft") {
-      return Error::conflict("a " + found->state + " criteria set is never changed; draft a new "
-                                                   "version",
+      return Error::conflict("a " + found->state +
+                                 " criteria set is never changed; draft a new "
+                                 "version",
                              "state");
     }
     if (found->content.programme_type != content.programme_type) {
@@ -387,7 +388,8 @@ Result<Criteria> ProgrammeService::reviseCriteria(const auth::Principal& caller,
     }
     detail::updateCriteria(sql, id, content);
     audit::appendAuditEvent(sql, clock_,
-                            {caller.auditActor(), "programme.criteria.revise",
+                            {caller.auditActor(),
+                             "programme.criteria.revise",
                              "programme_criteria:" + std::to_string(id),
                              {{"content", contentDigestJson(content)}}});
     return *detail::findCriteria(sql, id, false);
@@ -463,8 +465,8 @@ Result<Application> ProgrammeService::draftApplication(const auth::Principal& ca
     TPH_TRY(checkEntityRegion(sql, details.region_code));
     TPH_TRY(checkEvidenceKeys(criteria->content, details));
     auto now_ms = toEpochMs(clock_.now());
-    auto id = detail::insertApplication(sql, *criteria_id, programme_type, details,
-                                        caller.user_id, now_ms);
+    auto id = detail::insertApplication(sql, *criteria_id, programme_type, details, caller.user_id,
+                                        now_ms);
     auto payload = detailsAuditJson(details);
     payload["type"] = programme_type;
     payload["criteria_id"] = *criteria_id;
@@ -489,10 +491,10 @@ Result<Application> ProgrammeService::reviseApplication(const auth::Principal& c
     TPH_TRY(checkEntityRegion(sql, details.region_code));
     TPH_TRY(checkEvidenceKeys(criteria->content, details));
     detail::updateDetails(sql, id, details, toEpochMs(clock_.now()));
-    audit::appendAuditEvent(sql, clock_,
-                            {caller.auditActor(), "programme.application.revise",
-                             "programme_application:" + std::to_string(id),
-                             detailsAuditJson(details)});
+    audit::appendAuditEvent(
+        sql, clock_,
+        {caller.auditActor(), "programme.application.revise",
+         "programme_application:" + std::to_string(id), detailsAuditJson(details)});
     return load(sql, *detail::findApplication(sql, id, false));
   });
 }
@@ -544,8 +546,8 @@ Result<ProgrammeService::AttachmentFile> ProgrammeService::attachmentFile(
     std::string bytes(content->second.size(), '\0');
     std::size_t length = 0;
     if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(),
-                          content->second.data(), content->second.size(), nullptr, &length,
-                          nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+                          content->second.data(), content->second.size(), nullptr, &length, nullptr,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
       throw std::runtime_error("programme_attachments holds invalid base64");
     }
     bytes.resize(length);
@@ -593,7 +595,7 @@ Result<Application> ProgrammeService::application(const auth::Principal& caller,
 }
 
 std::vector<Application> ProgrammeService::applications(const auth::Principal& caller,
-                                                         const ApplicationFilter& filter) {
+                                                        const ApplicationFilter& filter) {
   std::vector<std::string> prefixes;
   bool all = caller.hasRole(auth::Role::kProvinceAdmin);
   for (const auto& grant : caller.grants) {
@@ -641,8 +643,8 @@ Result<Application> ProgrammeService::score(const auth::Principal& caller, std::
         return Error::invalid("scores." + indicator.key, "is required");
       }
     }
-    Assessment assessment{scores, evaluate(criteria->content, scores), comment,
-                          caller.auditActor(), clock_.now()};
+    Assessment assessment{scores, evaluate(criteria->content, scores), comment, caller.auditActor(),
+                          clock_.now()};
     detail::setAssessment(sql, id, assessment);
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(),
@@ -674,10 +676,10 @@ Result<Application> ProgrammeService::award(const auth::Principal& caller, std::
     const auto& evaluation = row->assessment->evaluation;
     auto criteria = detail::findCriteria(sql, row->criteria_id, false);
     if (!evaluation.passed) {
-      std::string why = evaluation.below_minimum.empty()
-                            ? "the total is below the pass mark of " +
-                                  std::to_string(criteria->content.pass_mark)
-                            : "below the minimum: " + evaluation.below_minimum.front();
+      std::string why =
+          evaluation.below_minimum.empty()
+              ? "the total is below the pass mark of " + std::to_string(criteria->content.pass_mark)
+              : "below the minimum: " + evaluation.below_minimum.front();
       return Error::conflict("the scores do not meet the criteria (" + why + "); reject instead",
                              "scores");
     }
@@ -726,8 +728,7 @@ Result<Application> ProgrammeService::reject(const auth::Principal& caller, std:
     if (row->state != "submitted" && row->state != "scored") {
       return Error::conflict("the application is " + row->state, "state");
     }
-    detail::setDecision(sql, id, "rejected", reason, caller.auditActor(),
-                        toEpochMs(clock_.now()));
+    detail::setDecision(sql, id, "rejected", reason, caller.auditActor(), toEpochMs(clock_.now()));
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(),
                              "programme.application.reject",

@@ -237,9 +237,9 @@ std::int64_t insertApplication(soci::session& sql, std::int64_t criteria_id,
          "applicant_user_id, created_at_ms, updated_at_ms) VALUES (:c, :t, 'draft', :n, :et, :r, "
          ":ad, :lon, :lat, :ct, :ev, :u, :at, :at2) RETURNING id",
       soci::use(criteria), soci::use(programme_type), soci::use(d.entity_name),
-      soci::use(d.entity_type), soci::use(d.region_code), soci::use(d.address),
-      soci::use(lon, has), soci::use(lat, has2), soci::use(d.contact), soci::use(evidence),
-      soci::use(user), soci::use(now), soci::use(now), soci::into(id);
+      soci::use(d.entity_type), soci::use(d.region_code), soci::use(d.address), soci::use(lon, has),
+      soci::use(lat, has2), soci::use(d.contact), soci::use(evidence), soci::use(user),
+      soci::use(now), soci::use(now), soci::into(id);
   return id;
 }
 
@@ -332,8 +332,7 @@ std::int64_t insertAttachment(soci::session& sql, std::int64_t application_id,
          "content_base64, added_by, added_at_ms) VALUES (:a, :k, :n, :h, :b, :c, :by, :t) "
          "RETURNING id",
       soci::use(app), soci::use(info.indicator_key), soci::use(info.name), soci::use(info.sha256),
-      soci::use(bytes), soci::use(content_base64), soci::use(actor), soci::use(now),
-      soci::into(id);
+      soci::use(bytes), soci::use(content_base64), soci::use(actor), soci::use(now), soci::into(id);
   return id;
 }
 
@@ -392,8 +391,7 @@ std::int64_t insertTitle(soci::session& sql, const Title& t, const std::string& 
   return id;
 }
 
-std::optional<std::int64_t> titleIdOfApplication(soci::session& sql,
-                                                 std::int64_t application_id) {
+std::optional<std::int64_t> titleIdOfApplication(soci::session& sql, std::int64_t application_id) {
   long long app = application_id, id = 0;
   sql << "SELECT id FROM programme_titles WHERE application_id = :a", soci::use(app),
       soci::into(id);

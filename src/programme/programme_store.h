@@ -41,8 +41,7 @@ struct ApplicationRow {
 std::int64_t insertApplication(soci::session& sql, std::int64_t criteria_id,
                                const std::string& programme_type, const EntityDetails& details,
                                std::int64_t applicant_user_id, std::int64_t now_ms);
-std::optional<ApplicationRow> findApplication(soci::session& sql, std::int64_t id,
-                                              bool for_update);
+std::optional<ApplicationRow> findApplication(soci::session& sql, std::int64_t id, bool for_update);
 void updateDetails(soci::session& sql, std::int64_t id, const EntityDetails& details,
                    std::int64_t now_ms);
 void setSubmitted(soci::session& sql, std::int64_t id, std::int64_t now_ms);

@@ -92,8 +92,9 @@ TEST(ProgrammeApi, CriteriaToPublicTitleWithTheRefusalsOnTheWay) {
   s.call("POST", "/api/v1/programmes/criteria", criteria, "boluo", 403);
   auto uneven = criteria;
   uneven["indicators"][1]["weight_percent"] = 30;
-  EXPECT_EQ(s.call("POST", "/api/v1/programmes/criteria", uneven, "gd_admin", 422)["error"]["field"],
-            "indicators");
+  EXPECT_EQ(
+      s.call("POST", "/api/v1/programmes/criteria", uneven, "gd_admin", 422)["error"]["field"],
+      "indicators");
   auto draft = s.call("POST", "/api/v1/programmes/criteria", criteria, "gd_admin", 201);
   EXPECT_EQ(draft["version"], 1);
   std::string set = "/api/v1/programmes/criteria/" + std::to_string(draft["id"].get<int>());
@@ -118,8 +119,9 @@ TEST(ProgrammeApi, CriteriaToPublicTitleWithTheRefusalsOnTheWay) {
   s.call("POST", "/api/v1/programmes/applications", entity, "", 401);
   auto far = entity;
   far["lon"] = 121.47;  // Shanghai
-  EXPECT_EQ(s.call("POST", "/api/v1/programmes/applications", far, "manager", 422)["error"]["field"],
-            "lon");
+  EXPECT_EQ(
+      s.call("POST", "/api/v1/programmes/applications", far, "manager", 422)["error"]["field"],
+      "lon");
   auto app = s.call("POST", "/api/v1/programmes/applications", entity, "manager", 201);
   EXPECT_EQ(app["state"], "draft");
   EXPECT_EQ(app["criteria_version"], 1);
@@ -130,9 +132,10 @@ TEST(ProgrammeApi, CriteriaToPublicTitleWithTheRefusalsOnTheWay) {
                    {{"indicator", "waste"}, {"name", "waste.pdf"}, {"content_base64", "aGVsbG8="}},
                    "manager", 422)["error"]["field"],
             "content_base64");
-  auto file = s.call("POST", base + "/attachments",
-                     {{"indicator", "waste"}, {"name", "waste.pdf"}, {"content_base64", kPdfBase64}},
-                     "manager", 201);
+  auto file =
+      s.call("POST", base + "/attachments",
+             {{"indicator", "waste"}, {"name", "waste.pdf"}, {"content_base64", kPdfBase64}},
+             "manager", 201);
   s.call("POST", base + "/submit", nullptr, "huidong", 403);
   auto submitted = s.call("POST", base + "/submit", nullptr, "manager", 200);
   EXPECT_EQ(submitted["state"], "submitted");
@@ -144,12 +147,13 @@ TEST(ProgrammeApi, CriteriaToPublicTitleWithTheRefusalsOnTheWay) {
   EXPECT_EQ(pdf.status, 200);
   EXPECT_EQ(pdf.header("content-type"), "application/pdf");
   EXPECT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
-  auto mine = s.call("GET", "/api/v1/programmes/applications?state=submitted", nullptr, "boluo", 200);
+  auto mine =
+      s.call("GET", "/api/v1/programmes/applications?state=submitted", nullptr, "boluo", 200);
   EXPECT_EQ(mine["applications"].size(), 1u);
-  EXPECT_EQ(s.call("GET", "/api/v1/programmes/applications", nullptr, "huidong",
-                   200)["applications"]
-                .size(),
-            0u);
+  EXPECT_EQ(
+      s.call("GET", "/api/v1/programmes/applications", nullptr, "huidong", 200)["applications"]
+          .size(),
+      0u);
 
   json scores = {{"scores", {{"energy", 8}, {"waste", 6}}}, {"comment", "节能改造到位"}};
   EXPECT_EQ(s.call("POST", base + "/scores", scores, "huidong", 403)["error"]["code"], "forbidden");
@@ -164,7 +168,8 @@ TEST(ProgrammeApi, CriteriaToPublicTitleWithTheRefusalsOnTheWay) {
   auto awarded = s.call("POST", base + "/award", nullptr, "boluo", 200);
   EXPECT_EQ(awarded["state"], "awarded");
 
-  auto titles = s.call("GET", "/api/v1/programmes/titles?type=hotel&region=441300", nullptr, "", 200);
+  auto titles =
+      s.call("GET", "/api/v1/programmes/titles?type=hotel&region=441300", nullptr, "", 200);
   ASSERT_EQ(titles["total"], 1);
   const auto& title = titles["titles"][0];
   EXPECT_EQ(title["entity_name"], "罗浮山温泉酒店");
@@ -175,8 +180,9 @@ TEST(ProgrammeApi, CriteriaToPublicTitleWithTheRefusalsOnTheWay) {
   EXPECT_DOUBLE_EQ(title["lat"].get<double>(), 23.27);
   EXPECT_EQ(title.count("contact"), 0u);  // the contact stays private
   EXPECT_EQ(s.call("GET", "/api/v1/programmes/titles?region=441323", nullptr, "", 200)["total"], 0);
-  EXPECT_EQ(s.call("GET", "/api/v1/programmes/titles?type=factory", nullptr, "", 422)["error"]["field"],
-            "type");
+  EXPECT_EQ(
+      s.call("GET", "/api/v1/programmes/titles?type=factory", nullptr, "", 422)["error"]["field"],
+      "type");
 
   std::string revoke =
       "/api/v1/programmes/titles/" + std::to_string(title["id"].get<int>()) + "/revoke";
@@ -185,7 +191,8 @@ TEST(ProgrammeApi, CriteriaToPublicTitleWithTheRefusalsOnTheWay) {
   EXPECT_EQ(s.call("POST", revoke, json::object(), "boluo", 422)["error"]["field"], "reason");
   auto revoked = s.call("POST", revoke, {{"reason", "监测数据不实"}}, "boluo", 200);
   EXPECT_EQ(revoked["status"], "revoked");
-  EXPECT_EQ(s.call("GET", "/api/v1/programmes/titles?status=revoked", nullptr, "", 200)["total"], 1);
+  EXPECT_EQ(s.call("GET", "/api/v1/programmes/titles?status=revoked", nullptr, "", 200)["total"],
+            1);
 }
 
 }  // namespace

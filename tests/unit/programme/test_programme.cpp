@@ -109,9 +109,12 @@ TEST(ProgrammeRules, CriteriaJsonNamesTheField) {
 }
 
 TEST(ProgrammeRules, EntityCoordinatesLieInGuangdong) {
-  json body = {{"entity_name", "罗浮山风景名胜区"}, {"entity_type", "景区管理委员会"},
-               {"region", "441322"},                {"address", "博罗县长宁镇"},
-               {"contact", "李主任 0752-6666666"},  {"lon", 114.0567},
+  json body = {{"entity_name", "罗浮山风景名胜区"},
+               {"entity_type", "景区管理委员会"},
+               {"region", "441322"},
+               {"address", "博罗县长宁镇"},
+               {"contact", "李主任 0752-6666666"},
+               {"lon", 114.0567},
                {"lat", 23.2717}};
   auto d = entityFromJson(body);
   ASSERT_TRUE(d.ok()) << d.error().message;
@@ -297,10 +300,9 @@ TEST_F(ProgrammeTest, ApplicationsAreCheckedAndEvidenceIsNeededForEveryIndicator
   // Files are PDFs by content, named .pdf, for an indicator of the criteria.
   EXPECT_EQ(programmes_.attach(applicant_, a->id, "waste", "waste.pdf", "aGVsbG8=").error().field,
             "content_base64");
-  EXPECT_EQ(programmes_.attach(applicant_, a->id, "waste", "waste.exe", pdfBase64("x"))
-                .error()
-                .field,
-            "name");
+  EXPECT_EQ(
+      programmes_.attach(applicant_, a->id, "waste", "waste.exe", pdfBase64("x")).error().field,
+      "name");
   EXPECT_EQ(programmes_.attach(applicant_, a->id, "noise", "n.pdf", pdfBase64("x")).error().field,
             "indicator");
   std::string big(kMaxAttachmentBytes / 3 * 4 + 12, 'A');
@@ -404,13 +406,11 @@ TEST_F(ProgrammeTest, TheRegionScoresAwardsAndRevokesAndTheTitleIsPublic) {
   EXPECT_EQ(programmes_.titles({"", "", "valid", 100, 0})->total, 0);
   EXPECT_EQ(programmes_.revoke(huizhou_, title->id, "again").error().code, ErrorCode::kConflict);
 
-  for (const char* action :
-       {"programme.application.draft", "programme.application.attach",
-        "programme.application.submit", "programme.application.score",
-        "programme.application.award", "programme.title.revoke"}) {
-    EXPECT_GE(count(std::string("SELECT COUNT(*) FROM audit_events WHERE action = '") + action +
-                    "'"),
-              1)
+  for (const char* action : {"programme.application.draft", "programme.application.attach",
+                             "programme.application.submit", "programme.application.score",
+                             "programme.application.award", "programme.title.revoke"}) {
+    EXPECT_GE(
+        count(std::string("SELECT COUNT(*) FROM audit_events WHERE action = '") + action + "'"), 1)
         << action;
   }
   EXPECT_EQ(count("SELECT COUNT(*) FROM audit_events WHERE action = "
