@@ -355,6 +355,18 @@ Result<Criteria> ProgrammeService::draftCriteria(const auth::Principal& caller,
     return Error::forbidden("only the province drafts programme criteria");
   }
   TPH_TRY(checkContent(content));
+  try {
+    return draftCriteriaOnce(caller, content);
+  } catch (const std::exception& e) {
+    // Two drafts of a type at once: the (type, version) key lets one through.
+    if (!store::isUniqueViolation(e)) throw;
+    return Error::conflict("another version of " + content.programme_type +
+                           " was drafted at the same moment; save again");
+  }
+}
+
+Result<Criteria> ProgrammeService::draftCriteriaOnce(const auth::Principal& caller,
+                                                     const CriteriaContent& content) {
   return db_.transaction([&](soci::session& sql) -> Result<Criteria> {
     int version = detail::nextCriteriaVersion(sql, content.programme_type);
     auto id =
@@ -400,6 +412,17 @@ Result<Criteria> ProgrammeService::publishCriteria(const auth::Principal& caller
   if (!caller.hasRole(auth::Role::kProvinceAdmin)) {
     return Error::forbidden("only the province publishes programme criteria");
   }
+  try {
+    return publishCriteriaOnce(caller, id);
+  } catch (const std::exception& e) {
+    // Two drafts of a type published at once: the one-published index lets one through.
+    if (!store::isUniqueViolation(e)) throw;
+    return Error::conflict("another version was published at the same moment", "state");
+  }
+}
+
+Result<Criteria> ProgrammeService::publishCriteriaOnce(const auth::Principal& caller,
+                                                       std::int64_t id) {
   return db_.transaction([&](soci::session& sql) -> Result<Criteria> {
     auto found = detail::findCriteria(sql, id, true);
     if (!found) return criteriaNotFound(id);

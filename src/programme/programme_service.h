@@ -232,6 +232,9 @@ class ProgrammeService {
   Result<Title> revoke(const auth::Principal& caller, std::int64_t id, const std::string& reason);
 
  private:
+  Result<Criteria> draftCriteriaOnce(const auth::Principal& caller, const CriteriaContent& content);
+  Result<Criteria> publishCriteriaOnce(const auth::Principal& caller, std::int64_t id);
+
   store::Database& db_;
   const Clock& clock_;
 };

@@ -22,6 +22,9 @@ CREATE TABLE programme_criteria (
   superseded_at_ms BIGINT,
   UNIQUE (programme_type, version)
 );
+-- One set in force per type, whatever two publishers do at once.
+CREATE UNIQUE INDEX programme_criteria_one_published ON programme_criteria (programme_type)
+  WHERE state = 'published';
 
 -- An entity's application under one criteria version, from draft to decision.
 CREATE TABLE programme_applications (
