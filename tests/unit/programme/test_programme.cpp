@@ -39,9 +39,9 @@ TEST(ProgrammeRules, WeightedTotalAndThresholdsByHand) {
   EXPECT_EQ(e.total_milli, 68'500);
   EXPECT_TRUE(e.passed);
   EXPECT_TRUE(e.below_minimum.empty());
-  // 9/20 is under energy's minimum of 10: fails, though 22.5 + 25 + 35 = 82.5 passes the mark.
+  // 9/20 is under energy's minimum of 10: fails, though 18 + 25 + 35 = 78 passes the mark.
   e = evaluate(c, {{"energy", 9}, {"water", 10}, {"waste", 10}});
-  EXPECT_EQ(e.total_milli, 82'500);
+  EXPECT_EQ(e.total_milli, 78'000);
   EXPECT_FALSE(e.passed);
   EXPECT_EQ(e.below_minimum, std::vector<std::string>{"energy"});
   // Every minimum met, the total 20 + 12.5 + 21 = 53.5 is below the pass mark of 60.
@@ -358,7 +358,7 @@ TEST_F(ProgrammeTest, TheRegionScoresAwardsAndRevokesAndTheTitleIsPublic) {
   auto scored = programmes_.score(boluo_, a.id, failing, "能耗未达标");
   ASSERT_TRUE(scored.ok());
   EXPECT_EQ(scored->state, "scored");
-  EXPECT_EQ(scored->assessment->evaluation.total_milli, 82'500);
+  EXPECT_EQ(scored->assessment->evaluation.total_milli, 78'000);
   EXPECT_FALSE(scored->assessment->evaluation.passed);
   auto refused = programmes_.award(boluo_, a.id);
   ASSERT_FALSE(refused.ok());
