@@ -28,6 +28,7 @@
 #include "pilot/fund_service.h"
 #include "privacy/personal_data_service.h"
 #include "pilot/pilot_service.h"
+#include "programme/programme_service.h"
 #include "region/campaign_service.h"
 #include "region/region_service.h"
 #include "registry/registry_service.h"
@@ -53,6 +54,7 @@ struct ApiServer::Services {
         market(db, clock, options.market),
         pilots(db, clock),
         funds(db, clock),
+        programmes(db, clock),
         link_hub(options.link_key ? std::make_unique<link::LinkHub>(db, clock, *options.link_key)
                                   : nullptr),
         cards(db, clock, accounts),
@@ -84,6 +86,7 @@ struct ApiServer::Services {
   market::MarketService market;
   pilot::PilotService pilots;
   pilot::FundService funds;
+  programme::ProgrammeService programmes;
   std::unique_ptr<link::LinkHub> link_hub;  //!< null on a node without a link key
   incentive::CardService cards;
   incentive::RankingService rankings;
@@ -117,6 +120,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addPilotRoutes(*router_, services_->pilots);
   addFundRoutes(*router_, services_->funds);
   addPrivacyRoutes(*router_, services_->personal_data);
+  addProgrammeRoutes(*router_, services_->programmes);
   addLinkRoutes(*router_, services_->link_hub.get());
   addCardRoutes(*router_, services_->cards);
   addRankingRoutes(*router_, services_->rankings);

@@ -50,6 +50,9 @@ namespace tph::pilot {
 class PilotService;
 class FundService;
 }  // namespace tph::pilot
+namespace tph::programme {
+class ProgrammeService;
+}
 namespace tph::link {
 class LinkHub;
 }
@@ -104,6 +107,7 @@ void addMarketRoutes(Router& router, market::MarketService& market);
 void addPilotRoutes(Router& router, pilot::PilotService& pilots);
 void addFundRoutes(Router& router, pilot::FundService& funds);
 void addPrivacyRoutes(Router& router, privacy::PersonalDataService& personal_data);
+void addProgrammeRoutes(Router& router, programme::ProgrammeService& programmes);
 //! `hub` is null on a node without a link key: the link routes then answer 503.
 void addLinkRoutes(Router& router, link::LinkHub* hub);
 void addCardRoutes(Router& router, incentive::CardService& cards);

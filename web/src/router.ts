@@ -65,6 +65,10 @@ const routes: RouteRecordRaw[] = [
   { path: '/console/methodology-versions/:rowId', name: 'console-version', component: () => import('./views/console/MethodologyVersionView.vue'), props: true, meta: { roles: [...adminRoles, 'auditor'], wide: true } },
   { path: '/console/proposals', name: 'console-proposals', component: () => import('./views/account/ProposalsView.vue'), meta: { roles: adminRoles, wide: true } },
   { path: '/console/users', name: 'console-users', component: () => import('./views/console/UsersView.vue'), meta: { roles: adminRoles, wide: true } },
+  { path: '/programmes', name: 'programme-titles', component: () => import('./views/programme/ProgrammeTitlesView.vue'), meta: { wide: true } },
+  { path: '/programmes/apply', name: 'programme-apply', component: () => import('./views/programme/ProgrammeApplyView.vue'), meta: { auth: true } },
+  { path: '/console/programmes', name: 'console-programmes', component: () => import('./views/console/ProgrammeReviewView.vue'), meta: { roles: adminRoles, wide: true } },
+  { path: '/console/programme-criteria', name: 'console-programme-criteria', component: () => import('./views/console/ProgrammeCriteriaView.vue'), meta: { roles: ['province_admin'], wide: true } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ]
 

@@ -688,3 +688,89 @@ export interface CardConversion {
   bank_reason: string
   created_at: string
 }
+
+// Low-carbon creation programmes (src/api/routes_programme.cpp).
+export type ProgrammeType = 'community' | 'park' | 'transport' | 'campus' | 'hotel' | 'scenic_area'
+export const programmeTypes: ProgrammeType[] = ['community', 'park', 'transport', 'campus', 'hotel', 'scenic_area']
+
+export interface ProgrammeIndicator {
+  key: string
+  name: string
+  description: string
+  weight_percent: number
+  max_score: number
+  min_score: number
+}
+
+export interface ProgrammeCriteria {
+  id: number
+  type: ProgrammeType
+  version: number
+  name: string
+  state: 'draft' | 'published' | 'superseded'
+  indicators: ProgrammeIndicator[]
+  pass_mark: number
+  validity_months: number
+  drafted_at: string
+  published_at: string | null
+  superseded_at: string | null
+}
+
+export interface ProgrammeAttachment {
+  id: number
+  indicator: string
+  name: string
+  sha256: string
+  bytes: number
+}
+
+export interface ProgrammeAssessment {
+  scores: Record<string, number>
+  total_milli: number
+  passed: boolean
+  below_minimum: string[]
+  comment: string
+  scored_by: string
+  scored_at: string
+}
+
+export interface ProgrammeApplication {
+  id: number
+  type: ProgrammeType
+  criteria_id: number
+  criteria_version: number
+  state: 'draft' | 'submitted' | 'scored' | 'awarded' | 'rejected'
+  entity_name: string
+  entity_type: string
+  region: string
+  address: string
+  lon: number | null
+  lat: number | null
+  contact: string
+  evidence: Record<string, string>
+  attachments: ProgrammeAttachment[]
+  applicant_user_id: number
+  submitted_at: string | null
+  assessment: ProgrammeAssessment | null
+  decision_reason: string
+  title_id: number | null
+}
+
+export interface ProgrammeTitle {
+  id: number
+  application_id: number
+  type: ProgrammeType
+  criteria_id: number
+  criteria_version: number
+  entity_name: string
+  region: string
+  address: string
+  lon: number | null
+  lat: number | null
+  total_milli: number
+  awarded_on: string
+  valid_until: string
+  status: 'valid' | 'expired' | 'revoked'
+  revoked_reason: string
+  revoked_at: string | null
+}

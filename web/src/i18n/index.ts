@@ -11,6 +11,8 @@ import engageZhCN from './engage.zh-CN'
 import engageEn from './engage.en'
 import quarantineZhCN from './quarantine.zh-CN'
 import quarantineEn from './quarantine.en'
+import programmesZhCN from './programmes.zh-CN'
+import programmesEn from './programmes.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -27,8 +29,8 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   // The incentive pages keep their strings in a file pair of their own (same typing rule).
   messages: {
-    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN },
-    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn },
+    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN, ...programmesZhCN },
+    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn, ...programmesEn },
   },
 })
 
