@@ -800,8 +800,10 @@ Result<std::vector<StoredRecord>> IngestService::quarantinedInRegion(const auth:
   std::vector<std::string> binds;
   std::string where = "e.status = 'quarantined'";
   if (!reason.empty()) {
-    where += " AND e.reason = :reason";
+    // A quarantine reason is stored as "code: message".
+    where += " AND (e.reason = :reason OR e.reason LIKE :reason_message)";
     binds.push_back(reason);
+    binds.push_back(reason + ": %");
   }
   if (!limitToAdministeredRegions(caller, where, binds))
     return Error::forbidden("only province and region admins review quarantined records");

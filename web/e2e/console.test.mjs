@@ -72,6 +72,41 @@ test('a region admin sees the console menu, and approves and rejects held record
   await assertClean()
 })
 
+test('a region admin reviews the records quarantined in the region, filtered by reason in the URL', async () => {
+  const key = randomBytes(32).toString('hex')
+  writeJson(join(server.dir, 'tram-setup.json'), {
+    providers: [{ key: 'e2e-tram', name: '端到端测试有轨电车', kind: 'transit_operator', regions: ['440300'], methodologies: ['travel.metro'], pseudonym_key: key }],
+    residents: [],
+    bindings: [],
+  })
+  const subject = pseudonymise(key, 'TRAM-1')
+  const records = [
+    { provider_record_id: 'tram-negative', subject_ref: subject, methodology: 'travel.metro', occurred_at: shanghaiIso(60), region: '440305', inputs: { distance_km: -3 } },
+    { provider_record_id: 'tram-unknown', subject_ref: subject, methodology: 'travel.teleport', occurred_at: shanghaiIso(60), region: '440305', inputs: {} },
+  ]
+  const file = join(server.dir, 'e2e-tram.ndjson')
+  writeJson(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n')
+  const { stdout } = await server.cli(['ingest', file, '--setup', join(server.dir, 'tram-setup.json'), '--json'])
+  assert.equal(JSON.parse(stdout.trim().split('\n').pop()).quarantined, 2, stdout)
+
+  const { page, assertClean } = await openPage(browser, server.url, { viewport: desktop })
+  await signInUi(page, 'region_admin')
+  await page.locator('aside.sidebar').getByRole('menuitem', { name: '隔离记录' }).click()
+  const table = page.getByTestId('records-table')
+  await table.getByText('tram-negative').waitFor()
+  await table.getByText('tram-unknown').waitFor()
+  await table.getByText('输入无效').waitFor()
+  await screenshot(page, 'console-quarantined-desktop')
+  await checkA11y(page, 'console-quarantined-desktop')
+  await page.goto('/console/quarantined?reason=invalid_inputs')
+  await table.getByText('tram-negative').waitFor()
+  assert.equal(await table.getByText('tram-unknown').count(), 0)
+  const token = await api.login('region_admin')
+  const answer = await api.get('/api/v1/ingest/quarantined?reason=invalid_inputs', token)
+  assert.deepEqual(answer.records.map((r) => r.provider_record_id).filter((id) => id.startsWith('tram-')), ['tram-negative'])
+  await assertClean()
+})
+
 test('an admin lists providers, creates an API key that signs requests, and revokes it', async () => {
   const { page, assertClean } = await openPage(browser, server.url, { viewport: desktop })
   await signInUi(page, 'province_admin')

@@ -4,7 +4,7 @@
 // filtered by type and region, valid for the criteria's 36 months.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { apiClient, desktop, launchBrowser, openPage, screenshot, signInUi, startServer } from './harness.mjs'
+import { apiClient, checkA11y, desktop, launchBrowser, openPage, screenshot, signInUi, startServer } from './harness.mjs'
 
 let server, browser, api
 
@@ -76,6 +76,7 @@ test('province publishes criteria, a user applies, the region admin scores and a
   await pp.getByRole('button', { name: '确定' }).click()
   await row.getByTestId('criteria-state').getByText('现行').waitFor()
   await screenshot(pp, 'programme-criteria-desktop')
+  await checkA11y(pp, 'programme-criteria-desktop')
   const { criteria } = await api.get('/api/v1/programmes/criteria?type=hotel')
   assert.equal(criteria.length, 1)
   assert.equal(criteria[0].state, 'published')
@@ -110,6 +111,7 @@ test('province publishes criteria, a user applies, the region admin scores and a
   await ap.getByText('已提交申报：深圳湾海岸酒店').waitFor()
   await ap.getByTestId('my-applications').getByTestId('my-state').getByText('待评审').waitFor()
   await screenshot(ap, 'programme-apply-desktop')
+  await checkA11y(ap, 'programme-apply-desktop')
   const hotelToken = await api.login('e2e_hotel', password)
   const [application] = (await api.get('/api/v1/programmes/applications', hotelToken)).applications
   assert.equal(application.state, 'submitted')
@@ -139,6 +141,7 @@ test('province publishes criteria, a user applies, the region admin scores and a
   await drawer.getByTestId('assessment-total').getByText('加权总分 88').waitFor()
   await drawer.getByTestId('assessment-passed').getByText('达到评价标准', { exact: true }).waitFor()
   await screenshot(rp, 'programme-review-desktop')
+  await checkA11y(rp, 'programme-review-desktop')
   await drawer.getByTestId('award').click()
   await rp.getByText('已授予 深圳湾海岸酒店 称号').waitFor()
   await drawer.getByTestId('review-state-now').getByText('已授牌').waitFor()
@@ -164,5 +167,6 @@ test('province publishes criteria, a user applies, the region admin scores and a
   await vp.goto('/programmes?type=hotel&region=440100')
   await vp.getByText('暂无称号').waitFor()
   await screenshot(vp, 'programme-titles-desktop')
+  await checkA11y(vp, 'programme-titles-desktop')
   await visitor.assertClean()
 })
