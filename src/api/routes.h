@@ -52,7 +52,9 @@ class FundService;
 }  // namespace tph::pilot
 namespace tph::link {
 class LinkHub;
-}
+class CityNode;
+class LinkCityRunner;
+}  // namespace tph::link
 namespace tph::region {
 class CampaignService;
 }
@@ -102,6 +104,8 @@ void addPilotRoutes(Router& router, pilot::PilotService& pilots);
 void addFundRoutes(Router& router, pilot::FundService& funds);
 //! `hub` is null on a node without a link key: the link routes then answer 503.
 void addLinkRoutes(Router& router, link::LinkHub* hub);
+//! A city node's routes: submissions to the province, the outbox, the province's items.
+void addLinkCityRoutes(Router& router, link::CityNode& node, link::LinkCityRunner& runner);
 void addCardRoutes(Router& router, incentive::CardService& cards);
 void addRankingRoutes(Router& router, incentive::RankingService& rankings);
 void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expiry);
