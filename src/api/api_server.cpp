@@ -124,12 +124,18 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addCampaignRoutes(*router_, services_->campaigns, services_->reduction_stats);
   if (options.city_node) {
     if (!options.link_key) throw std::invalid_argument("a city node needs a link key");
-    auto transport = LinkHttpTransport::fromUrl(options.city_node->province_url);
-    if (!transport) throw std::invalid_argument(transport.error().message);
+    std::unique_ptr<link::LinkTransport> transport;
+    if (options.city_transport) {
+      transport = options.city_transport();
+    } else {
+      auto http = LinkHttpTransport::fromUrl(options.city_node->province_url);
+      if (!http) throw std::invalid_argument(http.error().message);
+      transport = std::move(*http);
+    }
     city_node_ = std::make_unique<link::CityNode>(
         db, clock, *options.link_key, *options.city_node,
         link::CityServices{&services_->methodologies, &services_->certify});
-    city_runner_ = std::make_unique<link::LinkCityRunner>(*city_node_, std::move(*transport));
+    city_runner_ = std::make_unique<link::LinkCityRunner>(*city_node_, std::move(transport));
     addLinkCityRoutes(*router_, *city_node_, *city_runner_);
   }
   signing_key_ = options.audit_signing_key;

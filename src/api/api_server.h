@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,8 @@ struct ApiServerOptions {
   std::optional<link::LinkKeyPair> link_key;  //!< signs link replies; none disables the hub
   //! Set on a city node (--node city): syncs with the province on a timer, signed by link_key.
   std::optional<link::CityNodeOptions> city_node;
+  //! How the city node reaches its province; tests replace it. Default: HTTP to province_url.
+  std::function<std::unique_ptr<link::LinkTransport>()> city_transport;
   //! The platform's Ed25519 key, signing ETS registry exports; none disables those downloads.
   std::shared_ptr<const audit::SigningKey> audit_signing_key;
   //! The site's public base URL: feed, sitemap and share links, certificates' QR codes.

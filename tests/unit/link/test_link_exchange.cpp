@@ -99,8 +99,8 @@ class LinkExchangeTest : public ::testing::Test {
     province_admin_ = user(province_auth_, "gd_admin", {{Role::kProvinceAdmin, "440000"}});
     sz_reviewer_ = user(province_auth_, "sz_admin", {{Role::kRegionAdmin, "440300"}});
     city_admin_ = user(city_auth_, "sz_node_admin", {{Role::kProvinceAdmin, "440000"}});
-    auto p = hub_.registerPlatform(province_admin_, "深圳碳普惠", "440300",
-                                   city_key_.public_key_hex);
+    auto p =
+        hub_.registerPlatform(province_admin_, "深圳碳普惠", "440300", city_key_.public_key_hex);
     EXPECT_TRUE(p.ok()) << p.error().message;
     platform_ = *p;
     seed_ =
@@ -140,8 +140,8 @@ class LinkExchangeTest : public ::testing::Test {
     auto text = readFile(TPH_SOURCE_DIR "/data/methodologies/travel.metro@1.toml");
     text = std::regex_replace(text, std::regex("\nversion = 1\n"),
                               "\nversion = " + std::to_string(version) + "\n");
-    text = std::regex_replace(text, std::regex("\nscope = \"440000\""),
-                              "\nscope = \"" + scope + "\"");
+    text =
+        std::regex_replace(text, std::regex("\nscope = \"440000\""), "\nscope = \"" + scope + "\"");
     return text;
   }
 
@@ -397,8 +397,8 @@ TEST_F(LinkExchangeTest, TheCityRefusesTamperedUnsignedForeignAndOutOfOrderMessa
 
   // A removal in order takes the item away.
   json removal = {{"full", false}, {"items", json::array()}, {"removed", {"offer:1"}}};
-  EXPECT_EQ(*city_.applyMessage(provinceMessage("p-3", kOffersStream, 3, kMerchantOffers, removal,
-                                                province_key_)),
+  EXPECT_EQ(*city_.applyMessage(
+                provinceMessage("p-3", kOffersStream, 3, kMerchantOffers, removal, province_key_)),
             "applied");
   EXPECT_TRUE(city_.provinceItems("offers")->empty());
 }
@@ -406,8 +406,10 @@ TEST_F(LinkExchangeTest, TheCityRefusesTamperedUnsignedForeignAndOutOfOrderMessa
 TEST_F(LinkExchangeTest, TheProvinceRefusesMalformedSubmissionsAndTamperedOnes) {
   auto toml = cityVersion(5, "440300");
   auto message = [&](const std::string& id, json body) {
-    Envelope e{platform_.id, id, kMethodologiesStream, 1, kMethodologySubmission,
-               formatIso8601(clock_.now()), std::move(body)};
+    Envelope e{platform_.id,           id,
+               kMethodologiesStream,   1,
+               kMethodologySubmission, formatIso8601(clock_.now()),
+               std::move(body)};
     return signMessage(envelopeToJson(e), city_key_);
   };
   json body = {{"methodology_id", "travel.metro"},
@@ -439,9 +441,9 @@ TEST_F(LinkExchangeTest, TheProvinceRefusesMalformedSubmissionsAndTamperedOnes) 
 TEST_F(LinkExchangeTest, TheSchemaDescribesEveryMessageKind) {
   auto schema = protocolSchema();
   for (const char* kind :
-       {kDailyAggregates, kMethodologySubmission, kCertificationBatch, kSpotCheckAnswer,
-        kReconcile, kPull, kMethodologyCatalogue, kMerchantOffers, kRegistryStatus,
-        kSpotCheckRequest, "receipt", "reconciliation", "feed", "whoami", "whoami_reply"}) {
+       {kDailyAggregates, kMethodologySubmission, kCertificationBatch, kSpotCheckAnswer, kReconcile,
+        kPull, kMethodologyCatalogue, kMerchantOffers, kRegistryStatus, kSpotCheckRequest,
+        "receipt", "reconciliation", "feed", "whoami", "whoami_reply"}) {
     EXPECT_TRUE(schema["messages"].contains(kind)) << kind;
   }
   EXPECT_EQ(schema["messages"][kSpotCheckRequest]["properties"]["kind"]["const"],
