@@ -306,7 +306,7 @@ Result<std::string> CityNode::applyMessage(const json& message) {
     }
   }
   std::string digest = sha256Hex(canonicalJson(e->body));
-  return db_.transaction([&](soci::session& sql) -> Result<std::string> {
+  auto apply = [&](soci::session& sql) -> Result<std::string> {
     if (auto seen = detail::findCityInbox(sql, e->stream, e->seq)) {
       if (seen->message_id != e->message_id || seen->body_digest != digest) {
         return Error::conflict("seq " + std::to_string(e->seq) + " of stream " + e->stream +
@@ -344,7 +344,16 @@ Result<std::string> CityNode::applyMessage(const json& message) {
          "link_message:" + e->message_id,
          {{"kind", e->kind}, {"stream", e->stream}, {"seq", e->seq}, {"digest", digest}}});
     return std::string("applied");
-  });
+  };
+  try {
+    return db_.transaction(apply);
+  } catch (const std::exception& ex) {
+    // The same seq applied by the sync thread and a delivery at the same moment: one wins.
+    if (!store::isUniqueViolation(ex)) throw;
+    return Error::conflict("seq " + std::to_string(e->seq) + " of stream " + e->stream +
+                               " was being applied at the same moment; send it again",
+                           "seq");
+  }
 }
 
 Result<ApplyReport> CityNode::pull(LinkTransport& transport) {

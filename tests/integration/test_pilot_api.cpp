@@ -216,7 +216,7 @@ std::int64_t inboxCount(store::Database& db) {
 
 link::CityNodeOptions shenzhenNode(const Node& province) {
   return {"440300", "http://127.0.0.1:" + std::to_string(province.port), "",
-          std::chrono::milliseconds(30)};
+          std::chrono::milliseconds(100)};
 }
 
 TEST(LinkApi, TwoServersAgreeAfterTheProvinceRestartsMidSync) {
