@@ -222,8 +222,11 @@ Result<std::string> CityNode::submitMethodology(const auth::Principal& caller,
                {"local_state", s.state},
                {"definition_toml", v->definition_toml},
                {"definition_sha256", sha256Hex(v->definition_toml)}};
-  return enqueue(kMethodologiesStream, kMethodologySubmission,
-                 "methodology-" + s.methodology_id + "-v" + std::to_string(s.version), body);
+  return enqueue(
+      kMethodologiesStream, kMethodologySubmission,
+      // One message per version, so it is submitted once; ids allow no dots.
+      "methodology-" + sha256Hex(s.methodology_id + "@" + std::to_string(s.version)).substr(0, 32),
+      body);
 }
 
 Result<std::string> CityNode::submitBatch(const auth::Principal& caller, std::int64_t batch_id) {
