@@ -197,9 +197,9 @@ class CrashingTransport : public link::LinkTransport {
   std::unique_ptr<LinkHttpTransport> http_;
 };
 
-//! Waits up to 20 s for `done`, polling every 20 ms.
+//! Waits up to 60 s for `done`, polling every 20 ms.
 bool waitFor(const std::function<bool()>& done) {
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 3000; ++i) {
     if (done()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -305,6 +305,7 @@ TEST(LinkApi, ACityNodeSubmitsAnswersSpotChecksAndReceivesTheProvincesFeed) {
   auto city_key = link::generateKeyPair();
   Node province(clock, province_key, false);
   province.options.certify.notice_days_working = 0;
+  province.options.auth.session_ttl = std::chrono::hours(24 * 7);  // outlives the review below
   province.start();
   province.login("gd_admin", auth::Role::kProvinceAdmin, "440000");
   province.login("cqc", auth::Role::kVerifier, "");
@@ -318,9 +319,10 @@ TEST(LinkApi, ACityNodeSubmitsAnswersSpotChecksAndReceivesTheProvincesFeed) {
   {
     methodology::MethodologyService methodologies(city.t.db(), clock);
     testing::CreditedReductions seed(city.t.db(), clock, methodologies);
-    for (int d = 1; d <= 7; ++d) seed.trees("440305", "2026-03-0" + std::to_string(d), 10 + d, 1);
+    for (int d = 1; d <= 7; ++d) seed.trees("440305", "2026-03-0" + std::to_string(d), 100 + d, 1);
   }
   city.options.city_node = shenzhenNode(province);
+  city.options.auth.session_ttl = std::chrono::hours(24 * 7);
   city.start();
   city.login("sz_node", auth::Role::kProvinceAdmin, "440000");
   city.login("resident", auth::Role::kResident, "");
@@ -386,13 +388,15 @@ TEST(LinkApi, ACityNodeSubmitsAnswersSpotChecksAndReceivesTheProvincesFeed) {
   province.call("POST", province_version + "/approve", {{"reason", "sound"}}, "gd_admin", 200);
   province.call("POST", province_version + "/activate", {{"effective_from", "2026-03-09"}},
                 "gd_admin", 200);
+  json items;
   ASSERT_TRUE(waitFor([&] {
-    for (const auto& item :
-         city.call("GET", "/api/v1/link/province/catalogue", nullptr, "", 200)["items"]) {
+    items = city.call("GET", "/api/v1/link/province/catalogue", nullptr, "", 200)["items"];
+    for (const auto& item : items) {
       if (item["key"] == "travel.metro@2" && item["state"] == "active") return true;
     }
     return false;
-  }));
+  })) << items.dump().substr(0, 3000)
+      << city.call("GET", "/api/v1/link/outbox", nullptr, "sz_node", 200).dump();
 
   // A city batch issued by the province; the registry status comes back to the node.
   auto batch = city.call("POST", "/api/v1/certify/batches",
