@@ -1,5 +1,7 @@
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "api/api_server.h"
 #include "api/link_http_transport.h"
 #include "audit/audit_heads.h"
@@ -96,6 +98,9 @@ int runServe(const ServeOptions& options) {
     }
     city.interval = std::chrono::seconds(*interval);
     if (!server_options.link_key) {
+      std::error_code ignored;  // loadOrCreateKeyFile names the file if it still cannot be made
+      std::filesystem::create_directories(std::filesystem::path(kCityLinkKeyDefault).parent_path(),
+                                          ignored);
       auto key = link::loadOrCreateKeyFile(kCityLinkKeyDefault);
       if (!key) return fail(key.error());
       server_options.link_key = *key;
