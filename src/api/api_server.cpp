@@ -3,6 +3,7 @@
 #include "account/carbon_accounts.h"
 #include "analytics/analytics_service.h"
 #include "api/http_partner_webhook.h"
+#include "api/link_http_transport.h"
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/static_files.h"
@@ -55,8 +56,11 @@ struct ApiServer::Services {
         pilots(db, clock),
         funds(db, clock),
         programmes(db, clock),
-        link_hub(options.link_key ? std::make_unique<link::LinkHub>(db, clock, *options.link_key)
-                                  : nullptr),
+        link_hub(options.link_key
+                     ? std::make_unique<link::LinkHub>(
+                           db, clock, *options.link_key,
+                           link::ProvinceServices{&methodologies, &certify, &registry, &merchants})
+                     : nullptr),
         cards(db, clock, accounts),
         rankings(db, clock),
         points_expiry(db, clock),
@@ -126,6 +130,22 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addRankingRoutes(*router_, services_->rankings);
   addPointsExpiryRoutes(*router_, services_->points_expiry);
   addCampaignRoutes(*router_, services_->campaigns, services_->reduction_stats);
+  if (options.city_node) {
+    if (!options.link_key) throw std::invalid_argument("a city node needs a link key");
+    std::unique_ptr<link::LinkTransport> transport;
+    if (options.city_transport) {
+      transport = options.city_transport();
+    } else {
+      auto http = LinkHttpTransport::fromUrl(options.city_node->province_url);
+      if (!http) throw std::invalid_argument(http.error().message);
+      transport = std::move(*http);
+    }
+    city_node_ = std::make_unique<link::CityNode>(
+        db, clock, *options.link_key, *options.city_node,
+        link::CityServices{&services_->methodologies, &services_->certify});
+    city_runner_ = std::make_unique<link::LinkCityRunner>(*city_node_, std::move(transport));
+    addLinkCityRoutes(*router_, *city_node_, *city_runner_);
+  }
   signing_key_ = options.audit_signing_key;
   addEtsRoutes(*router_, services_->ets, signing_key_.get());
   addNeutralRoutes(*router_, services_->neutral, options.public_url);
@@ -146,9 +166,12 @@ ApiServer::~ApiServer() {
 }
 
 std::uint16_t ApiServer::start() {
-  return server_->start();
+  auto port = server_->start();
+  if (city_runner_) city_runner_->start();
+  return port;
 }
 void ApiServer::stop() {
+  if (city_runner_) city_runner_->stop();
   if (server_) server_->stop();
 }
 void ApiServer::runUntilSignal() {

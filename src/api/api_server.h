@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "auth/auth_service.h"
 #include "certify/certify_service.h"
 #include "core/clock.h"
+#include "link/link_city.h"
 #include "link/link_signing.h"
 #include "market/market_service.h"
 
@@ -38,6 +40,10 @@ struct ApiServerOptions {
   std::string audit_public_key;  //!< hex; served at /api/v1/audit/public-key, empty when none
   market::MarketOptions market;
   std::optional<link::LinkKeyPair> link_key;  //!< signs link replies; none disables the hub
+  //! Set on a city node (--node city): syncs with the province on a timer, signed by link_key.
+  std::optional<link::CityNodeOptions> city_node;
+  //! How the city node reaches its province; tests replace it. Default: HTTP to province_url.
+  std::function<std::unique_ptr<link::LinkTransport>()> city_transport;
   //! The platform's Ed25519 key, signing ETS registry exports; none disables those downloads.
   std::shared_ptr<const audit::SigningKey> audit_signing_key;
   //! The site's public base URL: feed, sitemap and share links, certificates' QR codes.
@@ -66,6 +72,8 @@ class ApiServer {
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpServer> server_;
   std::shared_ptr<const audit::SigningKey> signing_key_;  //!< kept alive for the ETS routes
+  std::unique_ptr<link::CityNode> city_node_;             //!< on a city node only
+  std::unique_ptr<link::LinkCityRunner> city_runner_;     //!< started and stopped with the server
 };
 
 }  // namespace tph::api

@@ -55,7 +55,9 @@ class ProgrammeService;
 }
 namespace tph::link {
 class LinkHub;
-}
+class CityNode;
+class LinkCityRunner;
+}  // namespace tph::link
 namespace tph::privacy {
 class PersonalDataService;
 }
@@ -110,6 +112,8 @@ void addPrivacyRoutes(Router& router, privacy::PersonalDataService& personal_dat
 void addProgrammeRoutes(Router& router, programme::ProgrammeService& programmes);
 //! `hub` is null on a node without a link key: the link routes then answer 503.
 void addLinkRoutes(Router& router, link::LinkHub* hub);
+//! A city node's routes: submissions to the province, the outbox, the province's items.
+void addLinkCityRoutes(Router& router, link::CityNode& node, link::LinkCityRunner& runner);
 void addCardRoutes(Router& router, incentive::CardService& cards);
 void addRankingRoutes(Router& router, incentive::RankingService& rankings);
 void addPointsExpiryRoutes(Router& router, incentive::PointsExpiryService& expiry);

@@ -396,6 +396,78 @@ Result<Batch> CertifyService::open(const Principal& caller, const OpenBatchReque
   }
 }
 
+Result<Batch> CertifyService::openLinked(soci::session& sql, const LinkedBatchRequest& request) {
+  if (!registry::isSerialSafeMethodology(request.methodology)) {
+    return Error::invalid("methodology", "methodology must be a methodology id (a-z, 0-9, . _)");
+  }
+  if (!isRegionCode(request.region) || regionLevel(request.region) != RegionLevel::kCity) {
+    return Error::invalid("region", "a linked batch belongs to a city (GB/T 2260)");
+  }
+  auto from = parseDay(request.vintage_from);
+  if (!from) return Error::invalid("vintage_from", "vintage_from must be a date YYYY-MM-DD");
+  auto until = parseDay(request.vintage_until);
+  if (!until) return Error::invalid("vintage_until", "vintage_until must be a date YYYY-MM-DD");
+  if (sys_days(*until) < sys_days(*from) || until->year() != from->year()) {
+    return Error::invalid("vintage_until", "a vintage period lies within one calendar year");
+  }
+  Instant now = clock_.now();
+  if (request.vintage_until >= shanghaiDay(now))
+    return Error::invalid("vintage_until", "the vintage period must have ended before today");
+  const auto& report = request.report;
+  if (report.records < 1 || report.records > kBatchMaxRecords || report.grams.value() < 1) {
+    return Error::invalid(
+        "monitoring_report.records",
+        "a batch holds 1 to " + std::to_string(kBatchMaxRecords) + " records and some grams");
+  }
+  if (request.records_digest.size() != 64)
+    return Error::invalid("records_digest", "must be a SHA-256 hex digest");
+  if (!detail::regionExists(sql, request.region))
+    return Error::invalid("region", "no region " + request.region);
+  if (detail::linkedSourceTaken(sql, request.source, request.source_batch_ref)) {
+    return Error::conflict(
+        "batch " + request.source_batch_ref + " of " + request.source + " was submitted before",
+        "batch_id");
+  }
+  std::int64_t now_ms = toEpochMs(now);
+  detail::BatchRow row;
+  row.methodology = request.methodology;
+  row.region = request.region;
+  row.vintage_from = request.vintage_from;
+  row.vintage_until = request.vintage_until;
+  row.vintage_year = static_cast<int>(from->year());
+  row.operator_account_id =
+      registry::ensureOperatorAccount(sql, clock_, request.region, request.source);
+  row.opened_by = request.source;
+  row.opened_at_ms = now_ms;
+  row.notice_days_working = options_.notice_days_working;
+  row.notice_until_ms = toEpochMs(noticeEnd(now, row.notice_days_working, options_.holidays));
+  row.sample_seed = report.sample_seed;
+  row.id = detail::insertBatch(sql, row, now_ms);
+  detail::insertLinkedBatch(sql, row.id, request.source, request.source_batch_ref,
+                            request.records_digest);
+  auto report_json = report.toJson();
+  detail::setReport(sql, row.id, report_json.dump(), report.records, report.grams.value(),
+                    request.carbon_sink);
+  detail::insertReview(sql, row.id, row.opened_by, "open",
+                       std::to_string(report.records) + " records, " +
+                           std::to_string(report.grams.value()) + " g submitted by " +
+                           request.source,
+                       now_ms);
+  audit::appendAuditEvent(sql, clock_,
+                          {request.source, "certify.batch.open", subjectOf(row.id),
+                           json{{"methodology", row.methodology},
+                                {"region", row.region},
+                                {"vintage_from", row.vintage_from},
+                                {"vintage_until", row.vintage_until},
+                                {"records", report.records},
+                                {"grams", report.grams.value()},
+                                {"carbon_sink", request.carbon_sink},
+                                {"source_batch", request.source_batch_ref},
+                                {"records_digest", request.records_digest},
+                                {"report_sha256", sha256Hex(canonicalJson(report_json))}}});
+  return batchFrom(sql, *detail::findBatch(sql, row.id, false), now);
+}
+
 Result<std::vector<Batch>> CertifyService::list(const std::string& state, int limit, int offset) {
   if (!state.empty() &&
       std::find(std::begin(kStateNames), std::end(kStateNames), state) == std::end(kStateNames)) {
@@ -641,6 +713,8 @@ Result<Batch> CertifyService::approve(const Principal& caller, std::int64_t id, 
     if (row->state != "open")
       return Error::conflict("the batch is " + row->state + ", not open for review");
     auto locked = detail::lockedTotals(sql, id);
+    // A linked batch's reductions stay on its platform: what it submitted is what is locked.
+    if (detail::isLinkedBatch(sql, id)) locked = {row->records_locked, row->grams_locked};
     if (grams.value() > locked.grams) {
       return Error::invalid("grams", "at most the " + std::to_string(locked.grams) +
                                          " g still locked in the batch can be approved");

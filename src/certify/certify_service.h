@@ -18,6 +18,9 @@
 #include "core/result.h"
 #include "registry/registry_service.h"
 
+namespace soci {
+class session;
+}
 namespace tph::store {
 class Database;
 }
@@ -146,6 +149,20 @@ struct IssuanceResult {
   registry::Issuance issuance;
 };
 
+//! A batch whose reductions live on a linked platform (a pilot city's node): the province gives it
+//! the public notice, verifier review and issuance of any batch; its records stay with the
+//! platform, which proves them by `records_digest` (docs/link.md).
+struct LinkedBatchRequest {
+  std::string source;            //!< who opens it in the audit chain: "link_platform:3"
+  std::string source_batch_ref;  //!< the platform's own batch id, once per source
+  std::string methodology;
+  std::string region;  //!< a city
+  std::string vintage_from, vintage_until;
+  bool carbon_sink = false;
+  std::string records_digest;  //!< SHA-256 hex
+  MonitoringReport report;     //!< records, subjects and grams come from it
+};
+
 //! The end of a notice period that starts at `opened`: midnight (Asia/Shanghai) after the
 //! `working_days`-th working day following the opening day. Weekends and `holidays` do not count.
 Instant noticeEnd(Instant opened, int working_days, const std::set<std::string>& holidays);
@@ -173,6 +190,9 @@ class CertifyService {
 
   //! A province admin opens a batch for any city or the province; a region admin for its region.
   Result<Batch> open(const auth::Principal& caller, const OpenBatchRequest& request);
+  //! Opens a linked platform's batch inside the caller's transaction `sql`. A source batch
+  //! submitted before is a conflict.
+  Result<Batch> openLinked(soci::session& sql, const LinkedBatchRequest& request);
   //! Public: batches newest first, optionally only those in one state.
   Result<std::vector<Batch>> list(const std::string& state, int limit, int offset);
   Result<Batch> get(std::int64_t id);

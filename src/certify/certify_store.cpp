@@ -135,6 +135,28 @@ std::int64_t lockReductions(soci::session& sql, std::int64_t batch_id,
   return st.get_affected_rows();
 }
 
+bool isLinkedBatch(soci::session& sql, std::int64_t batch_id) {
+  long long b = batch_id;
+  int n = 0;
+  sql << "SELECT COUNT(*) FROM linked_batches WHERE batch_id = :b", soci::use(b), soci::into(n);
+  return n > 0;
+}
+
+bool linkedSourceTaken(soci::session& sql, const std::string& source, const std::string& ref) {
+  int n = 0;
+  sql << "SELECT COUNT(*) FROM linked_batches WHERE source = :s AND source_batch_ref = :r",
+      soci::use(source), soci::use(ref), soci::into(n);
+  return n > 0;
+}
+
+void insertLinkedBatch(soci::session& sql, std::int64_t batch_id, const std::string& source,
+                       const std::string& ref, const std::string& records_digest) {
+  long long b = batch_id;
+  sql << "INSERT INTO linked_batches (batch_id, source, source_batch_ref, records_digest) "
+         "VALUES (:b, :s, :r, :d)",
+      soci::use(b), soci::use(source), soci::use(ref), soci::use(records_digest);
+}
+
 Locked lockedTotals(soci::session& sql, std::int64_t batch_id) {
   long long b = batch_id, n = 0, g = 0;
   soci::indicator ind = soci::i_ok;

@@ -41,6 +41,12 @@ std::int64_t insertBatch(soci::session& sql, const BatchRow& row, std::int64_t n
 
 bool regionExists(soci::session& sql, const std::string& code);
 
+//! Linked batches: their reductions live on a linked platform, not in batch_reductions.
+bool isLinkedBatch(soci::session& sql, std::int64_t batch_id);
+bool linkedSourceTaken(soci::session& sql, const std::string& source, const std::string& ref);
+void insertLinkedBatch(soci::session& sql, std::int64_t batch_id, const std::string& source,
+                       const std::string& ref, const std::string& records_digest);
+
 //! Locks every uncertified credited reduction of the scope into the batch; returns how many.
 std::int64_t lockReductions(soci::session& sql, std::int64_t batch_id,
                             const std::string& methodology, const std::string& region,

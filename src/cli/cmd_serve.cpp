@@ -1,8 +1,12 @@
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "api/api_server.h"
+#include "api/link_http_transport.h"
 #include "audit/audit_heads.h"
 #include "cli/commands.h"
+#include "core/region_code.h"
 #include "methodology/methodology_service.h"
 #include "store/database.h"
 
@@ -13,7 +17,7 @@ namespace {
 struct ServeOptions {
   CommonOptions common;
   std::optional<std::string> listen, workers, web_root, session_ttl, body_limit, data_dir,
-      audit_key, link_key_file, public_url;
+      audit_key, link_key_file, public_url, node, region, province_url, province_key, link_interval;
 };
 
 int runServe(const ServeOptions& options) {
@@ -68,6 +72,43 @@ int runServe(const ServeOptions& options) {
     server_options.link_key = *key;
     spdlog::info("link key {}: public key {}", key_file, key->public_key_hex);
   }
+  auto node = config->get(kNodeSetting, options.node);
+  if (node != "province" && node != "city") {
+    return fail(Error::invalid("node", "must be province or city"));
+  }
+  if (node == "city") {
+    link::CityNodeOptions city;
+    city.region_code = config->get(kNodeRegionSetting, options.region);
+    if (!isRegionCode(city.region_code) ||
+        regionLevel(city.region_code) == RegionLevel::kProvince) {
+      return fail(Error::invalid("region", "a city node serves a city or county: --region 440300"));
+    }
+    city.province_url = config->get(kProvinceUrlSetting, options.province_url);
+    if (auto ok = api::LinkHttpTransport::fromUrl(city.province_url); !ok) return fail(ok.error());
+    city.province_public_key_hex = config->get(kProvinceKeySetting, options.province_key);
+    if (!city.province_public_key_hex.empty() &&
+        !link::isPublicKeyHex(city.province_public_key_hex)) {
+      return fail(Error::invalid("province_key", "must be the province's Ed25519 key in hex"));
+    }
+    auto interval =
+        parseCount(kLinkIntervalSetting, config->get(kLinkIntervalSetting, options.link_interval));
+    if (!interval) return fail(interval.error());
+    if (*interval < 1 || *interval > 3600) {
+      return fail(Error::invalid("link_interval_seconds", "must be 1 to 3600"));
+    }
+    city.interval = std::chrono::seconds(*interval);
+    if (!server_options.link_key) {
+      std::error_code ignored;  // loadOrCreateKeyFile names the file if it still cannot be made
+      std::filesystem::create_directories(std::filesystem::path(kCityLinkKeyDefault).parent_path(),
+                                          ignored);
+      auto key = link::loadOrCreateKeyFile(kCityLinkKeyDefault);
+      if (!key) return fail(key.error());
+      server_options.link_key = *key;
+      spdlog::info("link key {}: public key {}", kCityLinkKeyDefault, key->public_key_hex);
+    }
+    spdlog::info("city node of {} linked to {}", city.region_code, city.province_url);
+    server_options.city_node = std::move(city);
+  }
   auto holidays = parseDayList(kMarketHolidaysSetting, config->get(kMarketHolidaysSetting, {}));
   if (!holidays) return fail(holidays.error());
   auto extra_days =
@@ -114,6 +155,15 @@ void addServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--public-url", options->public_url,
                   "the site's public base URL for feeds, the sitemap, Open Graph links and "
                   "certificates' QR codes (also TPH_PUBLIC_URL; default http://127.0.0.1:8080)");
+  cmd->add_option("--node", options->node,
+                  "province (default) or city: a city node syncs with --province-url");
+  cmd->add_option("--region", options->region, "the region a city node serves, e.g. 440300");
+  cmd->add_option("--province-url", options->province_url,
+                  "a city node's province: http://HOST:PORT (also TPH_PROVINCE_URL)");
+  cmd->add_option("--province-key", options->province_key,
+                  "the province's link public key in hex; default: pinned at first contact");
+  cmd->add_option("--link-interval-seconds", options->link_interval,
+                  "a city node's pause between sync rounds (default 5)");
   cmd->callback([options, &exit_code] { exit_code = runServe(*options); });
 }
 

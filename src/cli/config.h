@@ -24,6 +24,16 @@ inline constexpr Setting kListenSetting{"listen", "TPH_LISTEN", "127.0.0.1:8080"
 inline constexpr Setting kWorkersSetting{"workers", "TPH_WORKERS", "0"};
 inline constexpr Setting kWebRootSetting{"web_root", "TPH_WEB_ROOT", "web/dist"};
 inline constexpr Setting kLinkKeyFileSetting{"link_key_file", "TPH_LINK_KEY_FILE", ""};
+//! province (the default) or city: a city node syncs with its province (docs/link.md).
+inline constexpr Setting kNodeSetting{"node", "TPH_NODE", "province"};
+inline constexpr Setting kNodeRegionSetting{"region", "TPH_REGION", ""};
+inline constexpr Setting kProvinceUrlSetting{"province_url", "TPH_PROVINCE_URL", ""};
+//! The province's link key, pinned; empty: learnt at first contact.
+inline constexpr Setting kProvinceKeySetting{"province_key", "TPH_PROVINCE_KEY", ""};
+inline constexpr Setting kLinkIntervalSetting{"link_interval_seconds", "TPH_LINK_INTERVAL_SECONDS",
+                                              "5"};
+//! Where a city node keeps its link key when --link-key-file is not given.
+inline constexpr const char* kCityLinkKeyDefault = "var/link_ed25519.key";
 inline constexpr Setting kDataDirSetting{"data_dir", "TPH_DATA_DIR", "data"};
 inline constexpr Setting kSessionTtlSetting{"session_ttl_minutes", "TPH_SESSION_TTL_MINUTES",
                                             "720"};

@@ -57,6 +57,28 @@ std::vector<DailyReductionAggregate> ReductionStats::daily(const std::string& re
   });
 }
 
+std::vector<AggregateRecord> ReductionStats::records(const std::string& region_code,
+                                                     const std::string& day,
+                                                     const std::string& methodology_id,
+                                                     int methodology_version, std::size_t limit) {
+  return db_.read([&](soci::session& sql) {
+    std::vector<AggregateRecord> out;
+    long long record_id = 0, occurred = 0, grams = 0, max_rows = static_cast<long long>(limit);
+    std::string ref;
+    soci::statement st =
+        (sql.prepare << "SELECT r.record_id, i.subject_ref, r.occurred_at_ms, r.grams "
+                        "FROM reductions r JOIN ingest_records i ON i.id = r.record_id "
+                        "WHERE r.day = :d AND r.region_code = :g AND r.methodology_id = :m "
+                        "AND r.methodology_version = :v ORDER BY r.record_id LIMIT :n",
+         soci::use(day), soci::use(region_code), soci::use(methodology_id),
+         soci::use(methodology_version), soci::use(max_rows), soci::into(record_id),
+         soci::into(ref), soci::into(occurred), soci::into(grams));
+    st.execute();
+    while (st.fetch()) out.push_back({record_id, ref, occurred, Grams(grams)});
+    return out;
+  });
+}
+
 std::vector<std::string> ReductionStats::activeDays(const std::string& region_code,
                                                     const std::string& from_day,
                                                     const std::string& until_day) {

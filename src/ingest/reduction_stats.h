@@ -29,6 +29,16 @@ struct DailyReductionAggregate {
   bool operator==(const DailyReductionAggregate&) const = default;
 };
 
+//! One credited record behind an aggregate, as a spot check sees it: no person, only the
+//! provider's pseudonymous reference.
+struct AggregateRecord {
+  std::int64_t record_id = 0;
+  std::string subject_ref;
+  std::int64_t occurred_at_ms = 0;
+  Grams grams;
+  bool operator==(const AggregateRecord&) const = default;
+};
+
 //! Totals over a period for a region and everything below it.
 struct RegionReductionTotals {
   std::int64_t records = 0;
@@ -65,6 +75,11 @@ class ReductionStats {
   //! version.
   std::vector<DailyReductionAggregate> daily(const std::string& region_code,
                                              const std::string& day);
+  //! The records behind one aggregate of daily(), in record id order (the records digest's
+  //! order); at most `limit` of them.
+  std::vector<AggregateRecord> records(const std::string& region_code, const std::string& day,
+                                       const std::string& methodology_id, int methodology_version,
+                                       std::size_t limit);
   //! Days (inclusive, "YYYY-MM-DD") on which anything was credited in the region, ascending.
   std::vector<std::string> activeDays(const std::string& region_code, const std::string& from_day,
                                       const std::string& until_day);

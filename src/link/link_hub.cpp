@@ -21,10 +21,9 @@ bool regionExists(soci::session& sql, const std::string& code) {
   return n > 0;
 }
 
-struct ParsedDay {
-  std::string day;
-  std::vector<ingest::DailyReductionAggregate> rows;
-};
+}  // namespace
+
+namespace detail {
 
 Result<ParsedDay> parseDailyAggregates(const json& body, const LinkedPlatform& platform) {
   ParsedDay out;
@@ -57,7 +56,7 @@ Result<ParsedDay> parseDailyAggregates(const json& body, const LinkedPlatform& p
   return out;
 }
 
-}  // namespace
+}  // namespace detail
 
 Result<LinkedPlatform> LinkHub::registerPlatform(const auth::Principal& caller,
                                                  const std::string& name,
@@ -112,21 +111,21 @@ Result<json> LinkHub::receive(const json& message) {
   auto auth = authenticate(message);
   if (!auth) return auth.error();
   auto& [envelope, platform] = *auth;
-  if (envelope.kind != kDailyAggregates || envelope.stream != kAggregatesStream) {
-    return Error::invalid("kind", std::string("the province accepts ") + kDailyAggregates +
-                                      " on stream " + kAggregatesStream);
-  }
   if (envelope.seq < 1) return Error::invalid("seq", "stream messages count from 1");
-  auto parsed = parseDailyAggregates(envelope.body, platform);
+  auto parsed = parse(envelope, platform);
   if (!parsed) return parsed.error();
   std::string digest = sha256Hex(canonicalJson(envelope.body));
-  auto status = db_.transaction([&](soci::session& sql) -> Result<std::string> {
+  struct Accepted {
+    std::string status;
+    json outcome;
+  };
+  auto accepted = db_.transaction([&](soci::session& sql) -> Result<Accepted> {
     if (auto seen = detail::findInbox(sql, platform.id, envelope.message_id)) {
       if (seen->body_digest != digest || seen->seq != envelope.seq) {
         return Error::conflict(
             "message " + envelope.message_id + " was received with other content", "message_id");
       }
-      return std::string("duplicate");
+      return Accepted{"duplicate", detail::inboxOutcome(sql, platform.id, envelope.message_id)};
     }
     auto expected = detail::lastSeq(sql, platform.id, envelope.stream) + 1;
     if (envelope.seq != expected) {
@@ -135,26 +134,32 @@ Result<json> LinkHub::receive(const json& message) {
     }
     auto now_ms = toEpochMs(clock_.now());
     detail::insertInbox(sql, envelope, digest, now_ms);
-    detail::replaceDay(sql, platform.id, parsed->day, parsed->rows, envelope.message_id);
+    auto outcome = apply(sql, envelope, platform, *parsed);
+    if (!outcome) return outcome.error();
+    if (!outcome->is_null())
+      detail::setInboxOutcome(sql, platform.id, envelope.message_id, *outcome);
+    json event = {{"kind", envelope.kind},
+                  {"stream", envelope.stream},
+                  {"seq", envelope.seq},
+                  {"digest", digest}};
+    if (envelope.kind == kDailyAggregates) {
+      event["day"] = envelope.body["day"];
+      event["rows"] = envelope.body["rows"].size();
+    }
+    if (!outcome->is_null()) event["outcome"] = *outcome;
     audit::appendAuditEvent(sql, clock_,
-                            {"link_platform:" + std::to_string(platform.id),
-                             "link.message.accept",
-                             "link_message:" + envelope.message_id,
-                             {{"kind", envelope.kind},
-                              {"stream", envelope.stream},
-                              {"seq", envelope.seq},
-                              {"day", parsed->day},
-                              {"rows", parsed->rows.size()},
-                              {"digest", digest}}});
-    return std::string("accepted");
+                            {"link_platform:" + std::to_string(platform.id), "link.message.accept",
+                             "link_message:" + envelope.message_id, event});
+    return Accepted{"accepted", *outcome};
   });
-  if (!status) return status.error();
-  return signMessage({{"protocol", kProtocol},
-                      {"message_id", envelope.message_id},
-                      {"status", *status},
-                      {"seq", envelope.seq},
-                      {"received_at", formatIso8601(clock_.now())}},
-                     key_);
+  if (!accepted) return accepted.error();
+  json receipt = {{"protocol", kProtocol},
+                  {"message_id", envelope.message_id},
+                  {"status", accepted->status},
+                  {"seq", envelope.seq},
+                  {"received_at", formatIso8601(clock_.now())}};
+  if (!accepted->outcome.is_null()) receipt["outcome"] = accepted->outcome;
+  return signMessage(std::move(receipt), key_);
 }
 
 Result<json> LinkHub::reconcile(const json& message) {

@@ -74,7 +74,7 @@ DrainReport LinkOutbox::drain(LinkTransport& transport) {
     }
     auto recorded = db_.transaction([&](soci::session& sql) -> Status {
       if (error.empty()) {
-        detail::markSent(sql, next->id, toEpochMs(clock_.now()));
+        detail::markSent(sql, next->id, toEpochMs(clock_.now()), reply->dump());
       } else {
         int attempts = next->attempts + 1;
         detail::markFailed(sql, next->id, attempts,

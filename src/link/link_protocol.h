@@ -15,7 +15,33 @@ namespace tph::link {
 inline constexpr const char* kProtocol = "tph-link/1";
 inline constexpr const char* kAggregatesStream = "aggregates";
 inline constexpr const char* kDailyAggregates = "daily_aggregates";
+// City → province streams and the kind each carries.
+inline constexpr const char* kMethodologiesStream = "methodologies";
+inline constexpr const char* kMethodologySubmission = "methodology_submission";
+inline constexpr const char* kBatchesStream = "batches";
+inline constexpr const char* kCertificationBatch = "certification_batch";
+inline constexpr const char* kSpotChecksStream = "spot_checks";
+inline constexpr const char* kSpotCheckAnswer = "spot_check_answer";
+// Province → city streams (the province's feed to one platform) and their kinds.
+inline constexpr const char* kCatalogueStream = "catalogue";
+inline constexpr const char* kMethodologyCatalogue = "methodology_catalogue";
+inline constexpr const char* kOffersStream = "offers";
+inline constexpr const char* kMerchantOffers = "merchant_offers";
+inline constexpr const char* kRegistryStream = "registry";
+inline constexpr const char* kRegistryStatus = "registry_status";
+inline constexpr const char* kSpotCheckRequest = "spot_check_request";
+// Control messages (stream "control", seq 0): not stored, answered at once.
+inline constexpr const char* kControlStream = "control";
+inline constexpr const char* kReconcile = "reconcile";
+inline constexpr const char* kPull = "pull";
+
 inline constexpr std::size_t kMaxRowsPerMessage = 10'000;
+//! Records one spot-check answer carries; an aggregate with more is answered "unavailable".
+inline constexpr std::size_t kMaxSpotCheckRecords = 200'000;
+//! Items of one snapshot message of the feed; more changes go in further messages.
+inline constexpr std::size_t kMaxFeedItems = 500;
+//! Feed messages one pull returns.
+inline constexpr std::size_t kMaxPullMessages = 200;
 inline constexpr std::size_t kMaxReconcileDays = 366;
 inline constexpr std::size_t kMaxMessageIdChars = 64;
 
@@ -53,6 +79,10 @@ struct DaySummary {
 };
 DaySummary summarise(const std::string& day,
                      const std::vector<ingest::DailyReductionAggregate>& rows);
+
+//! The SHA-256 hex a spot check compares with an aggregate's records digest: over
+//! "record_id:grams\n" of each record in record id order.
+std::string recordsDigest(const std::vector<std::pair<std::int64_t, std::int64_t>>& id_grams);
 
 //! JSON Schemas of the messages, served at /api/link/v1/schema.
 nlohmann::json protocolSchema();

@@ -156,11 +156,38 @@ std::vector<OutboxRow> headsOfStreams(soci::session& sql) {
   return out;
 }
 
-void markSent(soci::session& sql, std::int64_t id, std::int64_t now_ms) {
+void markSent(soci::session& sql, std::int64_t id, std::int64_t now_ms,
+              const std::string& receipt_json) {
   long long key = id, now = now_ms;
   sql << "UPDATE link_outbox SET state = 'sent', sent_at_ms = :t, attempts = attempts + 1, "
-         "last_error = '' WHERE id = :id",
-      soci::use(now), soci::use(key);
+         "last_error = '', receipt_json = :r WHERE id = :id",
+      soci::use(now), soci::use(receipt_json), soci::use(key);
+}
+
+std::vector<OutboxEntry> recentOutbox(soci::session& sql, int limit) {
+  std::vector<OutboxEntry> out;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT id, stream, seq, message_id, kind, attempts, next_attempt_ms, "
+                      "state, last_error, receipt_json, created_at_ms, sent_at_ms "
+                      "FROM link_outbox ORDER BY id DESC LIMIT :n",
+       soci::use(limit));
+  for (const auto& row : rows) {
+    OutboxEntry e;
+    e.row.id = store::rowInt64(row, 0);
+    e.row.stream = row.get<std::string>(1);
+    e.row.seq = store::rowInt64(row, 2);
+    e.row.message_id = row.get<std::string>(3);
+    e.row.kind = row.get<std::string>(4);
+    e.row.attempts = static_cast<int>(store::rowInt64(row, 5));
+    e.row.next_attempt_ms = store::rowInt64(row, 6);
+    e.state = row.get<std::string>(7);
+    e.last_error = row.get<std::string>(8);
+    e.receipt_json = row.get<std::string>(9);
+    e.created_at_ms = store::rowInt64(row, 10);
+    e.sent_at_ms = store::rowOptionalInt64(row, 11);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 void markFailed(soci::session& sql, std::int64_t id, int attempts, std::int64_t next_attempt_ms,

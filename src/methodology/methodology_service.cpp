@@ -533,6 +533,42 @@ Result<VersionDetail> MethodologyService::submit(const Principal& caller, std::i
   return transition(caller, row_id, "draft", "submitted", "submit", "");
 }
 
+Result<std::int64_t> MethodologyService::submitLinked(soci::session& sql, const std::string& actor,
+                                                      const std::string& region,
+                                                      const std::string& toml_text) {
+  if (toml_text.empty() || toml_text.size() > kDraftMaxBytes)
+    return Error::invalid("definition_toml", "a methodology version is 1 byte to 64 KiB");
+  auto parsed = parseMethodology(toml_text, "submission");
+  if (!parsed.definition) return lintError(parsed.issues);
+  const auto& def = *parsed.definition;
+  if (def.id.empty() || def.version < 1 || def.scope.empty()) {
+    return Error::invalid("definition_toml", "id, version and scope are required");
+  }
+  if (!isRegionCode(def.scope) || regionLevel(def.scope) == RegionLevel::kProvince ||
+      !regionCovers(region, def.scope)) {
+    return Error::forbidden(
+        "the scope " + def.scope + " lies outside the platform's region " + region, "scope");
+  }
+  if (detail::findVersion(sql, def.id, def.version)) {
+    return Error::conflict(
+        def.id + " version " + std::to_string(def.version) + " exists; number the version anew",
+        "version");
+  }
+  auto now = toEpochMs(clock_.now());
+  auto id = detail::insertVersion(sql, def, "submitted", toml_text, "", actor, std::nullopt, now);
+  detail::insertComment(sql, id, actor, "submit", "approved by the platform of " + region, now);
+  audit::appendAuditEvent(sql, clock_,
+                          {actor,
+                           "methodology.submit",
+                           "methodology_version:" + std::to_string(id),
+                           {{"id", def.id},
+                            {"version", def.version},
+                            {"scope", def.scope},
+                            {"sha256", sha256Hex(toml_text)},
+                            {"from", "linked platform"}}});
+  return id;
+}
+
 Result<VersionDetail> MethodologyService::startReview(const Principal& caller,
                                                       std::int64_t row_id) {
   if (!caller.hasRole(Role::kProvinceAdmin))

@@ -18,6 +18,9 @@
 #include "methodology/catalog.h"
 #include "methodology/definition.h"
 
+namespace soci {
+class session;
+}
 namespace tph::store {
 class Database;
 }
@@ -139,6 +142,11 @@ class MethodologyService {
   Result<VersionDetail> updateDraft(const auth::Principal& caller, std::int64_t row_id,
                                     const std::string& toml_text);
   Result<VersionDetail> submit(const auth::Principal& caller, std::int64_t row_id);
+  //! A linked platform's locally approved version enters the review flow as a submitted draft
+  //! attributed to `actor` ("link_platform:3"), inside the caller's transaction `sql`. Its scope
+  //! must lie within `region`, below the province. Returns the version's row id.
+  Result<std::int64_t> submitLinked(soci::session& sql, const std::string& actor,
+                                    const std::string& region, const std::string& toml_text);
   Result<VersionDetail> startReview(const auth::Principal& caller, std::int64_t row_id);
   Result<VersionDetail> comment(const auth::Principal& caller, std::int64_t row_id,
                                 const std::string& body);
