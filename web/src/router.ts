@@ -60,6 +60,8 @@ const routes: RouteRecordRaw[] = [
   { path: '/console/methodology-versions/:rowId', name: 'console-version', component: () => import('./views/console/MethodologyVersionView.vue'), props: true, meta: { roles: [...adminRoles, 'auditor'], wide: true } },
   { path: '/console/proposals', name: 'console-proposals', component: () => import('./views/account/ProposalsView.vue'), meta: { roles: adminRoles, wide: true } },
   { path: '/console/users', name: 'console-users', component: () => import('./views/console/UsersView.vue'), meta: { roles: adminRoles, wide: true } },
+  { path: '/stats', name: 'stats', component: () => import('./views/StatsDashboardView.vue'), meta: { wide: true } },
+  { path: '/console/stats', name: 'console-stats', component: () => import('./views/StatsDashboardView.vue'), props: { console: true }, meta: { roles: adminRoles, wide: true } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ]
 

@@ -539,3 +539,25 @@ export interface BenefitClaim {
   failure_reason: string
   created_at: string
 }
+
+// Stats (docs/analytics.md). Suppressed figures are null.
+export interface StatsFigures {
+  records: number | null
+  grams: number | null
+  points: number | null
+  subject_days: number | null
+  suppressed: boolean
+}
+export interface StatsSeriesPoint extends StatsFigures {
+  bucket: string
+}
+export interface StatsRankedRow extends StatsFigures {
+  key: string
+  name: string
+}
+export interface StatsParticipationPoint {
+  period: string
+  subjects: number
+  new: number
+  returning: number
+}

@@ -3,6 +3,8 @@ import zhCN from './zh-CN'
 import en from './en'
 import incentivesZhCN from './incentives.zh-CN'
 import incentivesEn from './incentives.en'
+import statsZhCN from './stats.zh-CN'
+import statsEn from './stats.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -18,7 +20,7 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   // The incentive pages keep their strings in a file pair of their own (same typing rule).
-  messages: { 'zh-CN': { ...zhCN, ...incentivesZhCN }, en: { ...en, ...incentivesEn } },
+  messages: { 'zh-CN': { ...zhCN, ...incentivesZhCN, ...statsZhCN }, en: { ...en, ...incentivesEn, ...statsEn } },
 })
 
 export function setLocale(locale: Locale): void {
