@@ -19,6 +19,7 @@
 // generated: no stats query reads them. Foreign keys are not checked during the load.
 
 #include <soci/soci.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <chrono>
@@ -27,7 +28,6 @@
 #include <filesystem>
 #include <functional>
 #include <string>
-#include <toml++/toml.hpp>
 #include <vector>
 
 #include "analytics/analytics_service.h"
@@ -132,8 +132,9 @@ class Loader {
     for (const auto& c : all) (c.kind == "enterprise" ? ent : ph).push_back(c);
     std::int64_t n_ph = static_cast<std::int64_t>(ph.size()),
                  n_ent = static_cast<std::int64_t>(ent.size());
-    // Enterprises report once a day per methodology they may: about 5% of the rows.
-    enterprises_ = std::max<std::int64_t>(10, rows_ / 20 / kDays / n_ent);
+    // Enterprises report once a day per methodology they may: 2,000 of them at 100 million rows
+    // (about 2% of the rows).
+    enterprises_ = std::clamp<std::int64_t>(rows_ / 50'000, 10, 2'000);
     std::int64_t ent_per_day = enterprises_ * n_ent;
     std::int64_t ph_per_day = std::max<std::int64_t>(1, (rows_ - ent_per_day * kDays) / kDays);
     // Residents credited about 25 times a year each; a household for every four of them.
@@ -213,14 +214,16 @@ class Loader {
             "INSERT INTO reductions (id, record_id, account_id, provider_id, methodology_id, "
             "methodology_version, domain, occurred_at_ms, day, region_code, grams, points, "
             "cap_applied, explanation) SELECT q.id, q.id, q.account, 1, q.methodology_id, 1, "
-            "q.domain, {ms} + (q.g * 7919) % 86400000, '{day}', l.code, q.grams, q.grams / 100, "
-            "'none', '' FROM (SELECT {id0} + s.i AS id, {g0} + s.i AS g, c.methodology_id, "
-            "c.domain, CASE WHEN c.kind = 'person' THEN 1 + (({g0} + s.i) * 2654435761) % {p} "
-            "ELSE {p} + 1 + (({g0} + s.i) * 2246822519) % {h} END AS account, 50 + (({g0} + s.i) "
-            "* 31) % 5000 AS grams FROM " +
-                sequence("0", str(ph_per_day)) +
-                " s JOIN bench_combo c ON c.enterprise = 0 AND c.n = (({g0} + s.i) * 40503) % "
-                "{nph}) q JOIN bench_leaf l ON l.n = (q.account * 7) % {leaves}",
+            "q.domain, {ms} + (q.g * 7919) % 86400000, '{day}', (SELECT code FROM bench_leaf "
+            "WHERE n = (q.account * 7) % {leaves}), q.grams, q.grams / 100, 'none', '' FROM "
+            "(SELECT c.id, c.g, c.methodology_id, c.domain, CASE WHEN c.kind = 'person' THEN 1 + "
+            "(c.g * 2654435761) % {p} ELSE {p} + 1 + (c.g * 2246822519) % {h} END AS account, 50 "
+            "+ (c.g * 31) % 5000 AS grams FROM (SELECT {id0} + s.i AS id, {g0} + s.i AS g, "
+            "(SELECT methodology_id FROM bench_combo WHERE enterprise = 0 AND n = (({g0} + s.i) * "
+            "40503) % {nph}) AS methodology_id, (SELECT domain FROM bench_combo WHERE enterprise "
+            "= 0 AND n = (({g0} + s.i) * 40503) % {nph}) AS domain, (SELECT kind FROM bench_combo "
+            "WHERE enterprise = 0 AND n = (({g0} + s.i) * 40503) % {nph}) AS kind FROM " +
+                sequence("0", str(ph_per_day)) + " s) c) q",
             values);
         // Enterprises: each reports every methodology it may, once a day.
         sql << fill(
@@ -231,7 +234,7 @@ class Loader {
             "* 37) % 90000, (10000 + (s.i * 37) % 90000) / 100, 'none', '' FROM " +
                 sequence("0", str(ent_per_day)) +
                 " s JOIN bench_combo c ON c.enterprise = 1 AND c.n = s.i % {nent} JOIN "
-                "carbon_accounts a ON a.id = {e0} + s.i / {nent}",
+                "carbon_accounts a ON a.id = {e0} + s.i / {nent} WHERE s.i >= 0",
             values);
         buildDayRollups(sql, id0, id_end, day, month_new);
       });
@@ -285,17 +288,19 @@ class Loader {
   }
 
   //! The day's rollups from its reductions (ids id0..id1), set-based.
-  static void buildDayRollups(soci::session& sql, std::int64_t id0, std::int64_t id1,
-                              const std::string& day, std::int64_t& month_new) {
+  void buildDayRollups(soci::session& sql, std::int64_t id0, std::int64_t id1,
+                       const std::string& day, std::int64_t& month_new) {
+    // Accounts above persons and households are the enterprises.
     std::initializer_list<std::pair<std::string, std::string>> v = {
-        {"a", str(id0)}, {"b", str(id1)}, {"day", day}};
+        {"a", str(id0)}, {"b", str(id1)}, {"day", day}, {"e0", str(persons_ + households_ + 1)}};
     sql << fill(
         "INSERT INTO stats_daily (day, region_code, domain, methodology_id, subject_kind, "
         "records, subjects, grams, points) SELECT r.day, r.region_code, r.domain, "
-        "r.methodology_id, a.kind, COUNT(*), COUNT(DISTINCT r.account_id), SUM(r.grams), "
-        "SUM(r.points) FROM reductions r JOIN carbon_accounts a ON a.id = r.account_id WHERE "
-        "r.id >= {a} AND r.id <= {b} GROUP BY r.day, r.region_code, r.domain, r.methodology_id, "
-        "a.kind",
+        "r.methodology_id, r.kind, COUNT(*), COUNT(DISTINCT r.account_id), SUM(r.grams), "
+        "SUM(r.points) FROM (SELECT day, region_code, domain, methodology_id, account_id, grams, "
+        "points, (SELECT kind FROM carbon_accounts WHERE id = account_id) AS kind FROM "
+        "reductions WHERE id >= {a} AND id <= {b}) r GROUP BY r.day, r.region_code, r.domain, "
+        "r.methodology_id, r.kind",
         v);
     sql << fill(
         "INSERT INTO stats_cell_subjects (day, region_code, methodology_id, account_id) SELECT "
@@ -306,9 +311,8 @@ class Loader {
         "INSERT INTO stats_enterprise_daily (day, region_code, domain, methodology_id, "
         "account_id, records, grams, points) SELECT r.day, r.region_code, r.domain, "
         "r.methodology_id, r.account_id, COUNT(*), SUM(r.grams), SUM(r.points) FROM reductions "
-        "r JOIN carbon_accounts a ON a.id = r.account_id WHERE r.id >= {a} AND r.id <= {b} AND "
-        "a.kind = 'enterprise' GROUP BY r.day, r.region_code, r.domain, r.methodology_id, "
-        "r.account_id",
+        "r WHERE r.id >= {a} AND r.id <= {b} AND r.account_id >= {e0} GROUP BY r.day, "
+        "r.region_code, r.domain, r.methodology_id, r.account_id",
         v);
     soci::statement members =
         (sql.prepare << fill("INSERT INTO stats_period_subjects (period, account_id) SELECT "
@@ -377,6 +381,15 @@ struct Query {
   std::function<bool(int run)> run;  //!< false on an error
 };
 
+//! Whether a query answered; prints the first error it gives.
+template <class T>
+bool succeeded(const Result<T>& r) {
+  static int printed = 0;
+  if (!r.ok() && printed++ < 3)
+    std::fprintf(stderr, "stats_bench: %s\n", r.error().message.c_str());
+  return r.ok();
+}
+
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
@@ -389,8 +402,9 @@ std::vector<Query> dashboardQueries(analytics::AnalyticsService& stats,
                                     const std::vector<std::string>& counties) {
   using analytics::Interval;
   using analytics::StatsFilter;
-  std::optional<auth::Principal> pub;
-  std::optional<auth::Principal> admin =
+  // The queries outlive this function: the callers they run as are kept with them.
+  static const std::optional<auth::Principal> pub;
+  static const std::optional<auth::Principal> admin =
       auth::Principal{1, "admin", "admin", {{auth::Role::kProvinceAdmin, "440000"}}, {}};
   auto year = [](StatsFilter f) {
     f.from_day = "2025-01-01";
@@ -424,107 +438,110 @@ std::vector<Query> dashboardQueries(analytics::AnalyticsService& stats,
   add("public year totals", [&, year](int r) {
     StatsFilter f;
     f.subject_kind = kinds[r % 4];
-    return stats.totals(pub, year(f)).ok();
+    return succeeded(stats.totals(pub, year(f)));
   });
   add("public year series by month", [&, year](int r) {
     StatsFilter f;
     f.subject_kind = kinds[r % 4];
-    return stats.series(pub, year(f), Interval::kMonth).ok();
+    return succeeded(stats.series(pub, year(f), Interval::kMonth));
   });
   add("public year series by week", [&, year](int r) {
     StatsFilter f;
     f.subject_kind = kinds[r % 4];
-    return stats.series(pub, year(f), Interval::kWeek).ok();
+    return succeeded(stats.series(pub, year(f), Interval::kWeek));
   });
   add("public year map by city", [&, year](int r) {
     StatsFilter f;
     f.subject_kind = kinds[r % 4];
-    return stats.top(pub, year(f), "region", 30).ok();
+    return succeeded(stats.top(pub, year(f), "region", 30));
   });
   add("public year by domain",
-      [&, year](int) { return stats.top(pub, year(StatsFilter{}), "domain", 20).ok(); });
+      [&, year](int) { return succeeded(stats.top(pub, year(StatsFilter{}), "domain", 20)); });
   add("public year by methodology",
-      [&, year](int) { return stats.top(pub, year(StatsFilter{}), "methodology", 30).ok(); });
-  add("public year participation by month",
-      [&, year](int) { return stats.participation(year(StatsFilter{}), Interval::kMonth).ok(); });
-  add("public 30 days totals",
-      [&, days30](int r) { return stats.totals(pub, days30(StatsFilter{}, r)).ok(); });
-  add("public 30 days series by day", [&, days30](int r) {
-    return stats.series(pub, days30(StatsFilter{}, r), Interval::kDay).ok();
+      [&, year](int) { return succeeded(stats.top(pub, year(StatsFilter{}), "methodology", 30)); });
+  add("public year participation by month", [&, year](int) {
+    return succeeded(stats.participation(year(StatsFilter{}), Interval::kMonth));
   });
-  add("public 30 days map by city",
-      [&, days30](int r) { return stats.top(pub, days30(StatsFilter{}, r), "region", 30).ok(); });
-  add("public 30 days by domain",
-      [&, days30](int r) { return stats.top(pub, days30(StatsFilter{}, r), "domain", 20).ok(); });
+  add("public 30 days totals",
+      [&, days30](int r) { return succeeded(stats.totals(pub, days30(StatsFilter{}, r))); });
+  add("public 30 days series by day", [&, days30](int r) {
+    return succeeded(stats.series(pub, days30(StatsFilter{}, r), Interval::kDay));
+  });
+  add("public 30 days map by city", [&, days30](int r) {
+    return succeeded(stats.top(pub, days30(StatsFilter{}, r), "region", 30));
+  });
+  add("public 30 days by domain", [&, days30](int r) {
+    return succeeded(stats.top(pub, days30(StatsFilter{}, r), "domain", 20));
+  });
   add("public 30 days participation by day", [&, days30](int r) {
-    return stats.participation(days30(StatsFilter{}, r), Interval::kDay).ok();
+    return succeeded(stats.participation(days30(StatsFilter{}, r), Interval::kDay));
   });
   add("public city year totals", [&, year, city](int r) {
     StatsFilter f;
     f.region = city(r);
-    return stats.totals(pub, year(f)).ok();
+    return succeeded(stats.totals(pub, year(f)));
   });
   add("public city year series by month", [&, year, city](int r) {
     StatsFilter f;
     f.region = city(r);
-    return stats.series(pub, year(f), Interval::kMonth).ok();
+    return succeeded(stats.series(pub, year(f), Interval::kMonth));
   });
   add("public city year by methodology", [&, year, city](int r) {
     StatsFilter f;
     f.region = city(r);
-    return stats.top(pub, year(f), "methodology", 30).ok();
+    return succeeded(stats.top(pub, year(f), "methodology", 30));
   });
   add("public city quarter series by week", [&, quarter, city](int r) {
     StatsFilter f;
     f.region = city(r);
     f.domain = r % 2 ? "travel" : "";
-    return stats.series(pub, quarter(f, r), Interval::kWeek).ok();
+    return succeeded(stats.series(pub, quarter(f, r), Interval::kWeek));
   });
   add("public city 30 days series by day", [&, days30, city](int r) {
     StatsFilter f;
     f.region = city(r);
-    return stats.series(pub, days30(f, r), Interval::kDay).ok();
+    return succeeded(stats.series(pub, days30(f, r), Interval::kDay));
   });
   // Console dashboard: counties and industries.
   add("console city year map by county", [&, year, city](int r) {
     StatsFilter f;
     f.region = city(r);
-    return stats.top(admin, year(f), "region", 100).ok();
+    return succeeded(stats.top(admin, year(f), "region", 100));
   });
   add("console city 30 days map by county", [&, days30, city](int r) {
     StatsFilter f;
     f.region = city(r);
-    return stats.top(admin, days30(f, r), "region", 100).ok();
+    return succeeded(stats.top(admin, days30(f, r), "region", 100));
   });
   add("console county year totals", [&, year, county](int r) {
     StatsFilter f;
     f.region = county(r);
-    return stats.totals(admin, year(f)).ok();
+    return succeeded(stats.totals(admin, year(f)));
   });
   add("console county year series by month", [&, year, county](int r) {
     StatsFilter f;
     f.region = county(r);
-    return stats.series(admin, year(f), Interval::kMonth).ok();
+    return succeeded(stats.series(admin, year(f), Interval::kMonth));
   });
   add("console county year by methodology", [&, year, county](int r) {
     StatsFilter f;
     f.region = county(r);
-    return stats.top(admin, year(f), "methodology", 30).ok();
+    return succeeded(stats.top(admin, year(f), "methodology", 30));
   });
   add("console year by industry",
-      [&, year](int) { return stats.top(admin, year(StatsFilter{}), "industry", 20).ok(); });
+      [&, year](int) { return succeeded(stats.top(admin, year(StatsFilter{}), "industry", 20)); });
   add("console city year by industry", [&, year, city](int r) {
     StatsFilter f;
     f.region = city(r);
-    return stats.top(admin, year(f), "industry", 20).ok();
+    return succeeded(stats.top(admin, year(f), "industry", 20));
   });
   add("console 30 days by industry", [&, days30](int r) {
-    return stats.top(admin, days30(StatsFilter{}, r), "industry", 20).ok();
+    return succeeded(stats.top(admin, days30(StatsFilter{}, r), "industry", 20));
   });
   add("console industry C year series by month", [&, year](int) {
     StatsFilter f;
     f.industry = "C";
-    return stats.series(admin, year(f), Interval::kMonth).ok();
+    return succeeded(stats.series(admin, year(f), Interval::kMonth));
   });
   return q;
 }
@@ -565,7 +582,7 @@ bool runBackend(const std::string& name, const std::string& url, const std::stri
   if (!store::migrate(**db, clock)) return false;
   auto regions = region::parseRegionsFile(TPH_SOURCE_DIR "/data/regions.toml");
   if (!regions) return false;
-  region::RegionService(**db, clock).load(*regions, "bench");
+  if (!region::RegionService(**db, clock).load(*regions, "bench")) return false;
   std::vector<std::string> cities, counties;
   for (const auto& r : *regions) {
     if (r.level == "city") cities.push_back(r.code);
@@ -612,18 +629,20 @@ int main() {
     std::string schema = "stats_bench_" + randomHex(6);
     auto admin = store::Database::open(base, {.pool_size = 1});
     if (!admin) return 1;
-    (*admin)->transaction([&](soci::session& sql) -> Status {
-      sql << "CREATE SCHEMA " + schema;
-      return {};
-    });
+    if (!(*admin)->transaction([&](soci::session& sql) -> Status {
+          sql << "CREATE SCHEMA " + schema;
+          return {};
+        }))
+      return 1;
     std::string url = std::string(base) +
                       (std::string(base).find('?') == std::string::npos ? "?" : "&") +
                       "options=-csearch_path%3D" + schema;
     ok = runBackend("postgresql", url, "") && ok;
-    (*admin)->transaction([&](soci::session& sql) -> Status {
-      sql << "DROP SCHEMA " + schema + " CASCADE";
-      return {};
-    });
+    if (!(*admin)->transaction([&](soci::session& sql) -> Status {
+          sql << "DROP SCHEMA " + schema + " CASCADE";
+          return {};
+        }))
+      ok = false;
   } else {
     std::printf("postgresql: skipped (set TPH_BENCH_DATABASE_URL)\n");
   }

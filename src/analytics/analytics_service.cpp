@@ -68,8 +68,7 @@ Result<CheckReport> AnalyticsService::check() {
     if (differs.empty()) {
       differs = compare("stats_enterprise_monthly", detail::storedEnterpriseMonths(sql),
                         detail::derivedEnterpriseMonths(sql),
-                        {"records", "grams", "points", "subject_days"},
-                        report.cells_checked);
+                        {"records", "grams", "points", "subject_days"}, report.cells_checked);
     }
     if (differs.empty()) {
       differs = compare("stats_daily_area/stats_monthly_area", detail::storedAreaCells(sql),

@@ -89,9 +89,11 @@ void applyAreaRollups(soci::session& sql, const std::map<DailyKey, DailyChange>&
     const auto& [day, region, domain, methodology, kind] = key;
     auto now = subjects_now.count(key) ? subjects_now[key] : 0;
     std::string city = region.substr(0, 4) + "00";
-    for (auto [level, code] : {std::pair<std::string, std::string>{"city", city},
+    for (auto [level, code] : {std::pair<std::string, std::string>{"county", region},
+                               std::pair<std::string, std::string>{"city", city},
                                std::pair<std::string, std::string>{"province", "440000"}}) {
       for (auto* table : {&by_day, &by_month}) {
+        if (level == "county" && table == &by_day) continue;  // that is stats_daily itself
         auto& a = (*table)[{level, table == &by_day ? day : day.substr(0, 7), code, domain,
                             methodology, kind}];
         a.sums.records += change.sums.records;
@@ -452,7 +454,10 @@ std::vector<CellRow> derivedAreaCells(soci::session& sql) {
                    "day, " + rest + " UNION ALL SELECT 'm', 'city', substr(day, 1, 7), " + city +
                    ", " + rest + ", " + figures + "substr(day, 1, 7), " + city + ", " + rest +
                    " UNION ALL SELECT 'm', 'province', substr(day, 1, 7), '440000', " + rest +
-                   ", " + figures + "substr(day, 1, 7), " + rest + " ORDER BY 1, 2, 3, 4, 5, 6, 7",
+                   ", " + figures + "substr(day, 1, 7), " + rest +
+                   " UNION ALL SELECT 'm', 'county', substr(day, 1, 7), region_code, " + rest +
+                   ", " + figures + "substr(day, 1, 7), region_code, " + rest +
+                   " ORDER BY 1, 2, 3, 4, 5, 6, 7",
                7, 5);
 }
 
@@ -496,8 +501,12 @@ Where whereOf(const StatsFilter& f, bool monthly) {
     w.clause += " AND " + condition + std::to_string(w.binds.size());
     w.binds.push_back(value);
   };
-  if (!f.region.empty() && f.region != "440000")
-    add("t.region_code LIKE :p", regionPrefix(f.region) + "%");
+  if (!f.region.empty() && f.region != "440000") {
+    // A prefix as a range, which both backends answer from an index on region_code (LIKE would
+    // need a case-insensitive or C collation for that).
+    add("t.region_code >= :p", regionPrefix(f.region));
+    add("t.region_code <= :p", regionPrefix(f.region) + "~");
+  }
   if (!f.domain.empty()) add("t.domain = :p", f.domain);
   if (!f.methodology.empty()) add("t.methodology_id = :p", f.methodology);
   if (!f.industry.empty()) {
@@ -544,6 +553,13 @@ std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter, Gro
       if (filter.industry.empty() && !filter.subject_kind.empty() &&
           filter.subject_kind != "enterprise")
         w.clause += " AND 1 = 0";
+    } else if ((by != GroupBy::kPeriod || months_ok) &&
+               wholeMonths(filter.from_day, filter.to_day)) {
+      source = "stats_monthly_area t";
+      w = whereOf(filter, true);
+      w.clause += " AND t.level = 'county'";
+      subjects = "SUM(t.subjects)";
+      bound = "MAX(t.max_cell_subjects)";
     } else {
       source = "stats_daily t";
       subjects = "SUM(t.subjects)";

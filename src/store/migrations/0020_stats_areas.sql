@@ -1,7 +1,8 @@
 -- Coarser analytics rollups, kept beside stats_daily in the same crediting transaction, so the
 -- public portal's and the consoles' province- and city-wide queries read thousands of rows rather
--- than a year of county cells: per day and per month, at city level (region_code a city) and at
--- province level (region_code '440000'). subjects is the sum of the county cells' distinct subjects
+-- than a year of county cells: per day and per month at city level (region_code a city) and at
+-- province level (region_code '440000'), and per month at county level (the county cells of
+-- stats_daily summed by month). subjects is the sum of the county cells' distinct subjects
 -- (subject-days, as over any set of cells); max_cell_subjects is the largest of those county cells,
 -- a lower bound on the distinct subjects a figure covers, which public suppression tests.
 
@@ -22,7 +23,7 @@ CREATE TABLE stats_daily_area (
 CREATE INDEX stats_daily_area_region ON stats_daily_area (level, region_code, day);
 
 CREATE TABLE stats_monthly_area (
-  level TEXT NOT NULL CHECK (level IN ('province', 'city')),
+  level TEXT NOT NULL CHECK (level IN ('province', 'city', 'county')),
   month TEXT NOT NULL,
   region_code TEXT NOT NULL,
   domain TEXT NOT NULL,
@@ -35,6 +36,7 @@ CREATE TABLE stats_monthly_area (
   max_cell_subjects BIGINT NOT NULL,
   PRIMARY KEY (level, month, region_code, domain, methodology_id, subject_kind)
 );
+CREATE INDEX stats_monthly_area_region ON stats_monthly_area (level, region_code, month);
 
 INSERT INTO stats_daily_area (level, day, region_code, domain, methodology_id, subject_kind,
                               records, subjects, grams, points, max_cell_subjects)
@@ -54,6 +56,12 @@ SELECT level, substr(day, 1, 7), region_code, domain, methodology_id, subject_ki
        SUM(subjects), SUM(grams), SUM(points), MAX(max_cell_subjects)
 FROM stats_daily_area
 GROUP BY level, substr(day, 1, 7), region_code, domain, methodology_id, subject_kind;
+INSERT INTO stats_monthly_area (level, month, region_code, domain, methodology_id, subject_kind,
+                                records, subjects, grams, points, max_cell_subjects)
+SELECT 'county', substr(day, 1, 7), region_code, domain, methodology_id, subject_kind, SUM(records),
+       SUM(subjects), SUM(grams), SUM(points), MAX(subjects)
+FROM stats_daily
+GROUP BY substr(day, 1, 7), region_code, domain, methodology_id, subject_kind;
 
 -- Enterprise cells per month, per account like stats_enterprise_daily (the industry is still joined
 -- when queried), for the consoles' industry breakdowns over months and years.
