@@ -47,6 +47,14 @@ async function greenPixels(page) {
   })
 }
 
+//! Waits until the element with this test id reads exactly `text`.
+async function waitText(page, testId, text) {
+  await page.waitForFunction(
+    ([id, want]) => document.querySelector(`[data-testid=${id}]`)?.textContent?.trim() === want,
+    [testId, text],
+  )
+}
+
 async function choose(page, testId, optionText) {
   await page.getByTestId(testId).click()
   await page.locator('.el-select-dropdown__item:visible', { hasText: optionText }).first().click()
@@ -63,7 +71,7 @@ test('the public dashboard writes its filters into the URL, renders the city map
 
   const totals = await api.get(`/api/v1/stats/totals?${query}`)
   assert.ok(totals.records > 1000, `the generated week was ingested (${totals.records} records)`)
-  await page.getByTestId('total-records').getByText(new Intl.NumberFormat('zh-CN').format(totals.records)).waitFor()
+  await waitText(page, 'total-records', new Intl.NumberFormat('zh-CN').format(totals.records))
 
   const map = page.getByTestId('guangdong-map')
   await map.locator('canvas').waitFor()
@@ -95,7 +103,7 @@ test('the public dashboard writes its filters into the URL, renders the city map
     `/api/v1/stats/totals?from=${q.get('from')}&to=${q.get('to')}&region=440300&domain=travel&subject_kind=person`,
   )
   const shown = expected.suppressed ? '已隐藏' : new Intl.NumberFormat('zh-CN').format(expected.records)
-  await page.getByTestId('total-records').getByText(shown, { exact: true }).waitFor()
+  await waitText(page, 'total-records', shown)
 
   // A reload (or the link opened elsewhere) shows the same view.
   await page.reload()
@@ -103,7 +111,7 @@ test('the public dashboard writes its filters into the URL, renders the city map
   await page.getByTestId('filter-region').getByText('深圳市').waitFor()
   await page.getByTestId('filter-domain').getByText('绿色出行').waitFor()
   await page.getByTestId('filter-subject-kind').getByText('个人').waitFor()
-  await page.getByTestId('total-records').getByText(shown, { exact: true }).waitFor()
+  await waitText(page, 'total-records', shown)
   // The public map stays at city level, Shenzhen outlined.
   await page.waitForFunction(() => document.querySelector('[data-testid=guangdong-map]')?.getAttribute('data-level') === 'cities')
   await page.waitForTimeout(500)
