@@ -632,12 +632,16 @@ std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter, Gro
     }
   }
   bool names = by == GroupBy::kRegion;
+  // Totals aggregate without GROUP BY (PostgreSQL refuses a constant there): one row, zeros when
+  // nothing matches.
+  bool all = by == GroupBy::kAll;
+  auto agg = [all](const std::string& e) { return all ? "COALESCE(" + e + ", 0)" : e; };
   std::string query = "SELECT g.k, " + std::string(names ? "COALESCE(n.name_zh, g.k)" : "g.k") +
                       ", g.records, g.grams, g.points, g.subjects, g.bound FROM (SELECT " + key +
-                      " AS k, SUM(t.records) AS records, SUM(t.grams) AS grams, SUM(t.points) AS "
-                      "points, " +
-                      subjects + " AS subjects, " + bound + " AS bound FROM " + source + " WHERE " +
-                      w.clause + " GROUP BY " + key + ") g " +
+                      " AS k, " + agg("SUM(t.records)") + " AS records, " + agg("SUM(t.grams)") +
+                      " AS grams, " + agg("SUM(t.points)") + " AS points, " + agg(subjects) +
+                      " AS subjects, " + agg(bound) + " AS bound FROM " + source + " WHERE " +
+                      w.clause + (all ? "" : " GROUP BY " + key) + ") g " +
                       (names ? "LEFT JOIN regions n ON n.code = g.k " : "") + "ORDER BY " + order;
   if (limit > 0) query += " LIMIT " + std::to_string(limit);
   std::vector<GroupRow> out;
