@@ -1,7 +1,8 @@
 // Stats over HTTP: totals, series, top, participation and open data answer what ingest credited;
 // CSV and XLSX downloads carry their content types; the public is refused counties and industries
-// (403 naming the field) and sees small city figures withheld; bad parameters answer 400 naming
-// the field. Reductions go through the real ingest path (tests/support/credited_reductions.h).
+// (403 naming the field) and sees small city figures withheld; bad parameters answer 422 naming
+// the field (docs/api.md: `invalid`). Reductions go through the real ingest path
+// (tests/support/credited_reductions.h).
 
 #include <gtest/gtest.h>
 
@@ -269,27 +270,28 @@ TEST_F(StatsApiTest, ThePublicIsRefusedCountiesAndIndustriesNamingTheField) {
               "sz_admin");
 }
 
-TEST_F(StatsApiTest, BadParametersAnswer400NamingTheField) {
-  expectError("/api/v1/stats/totals", 400, "from");
-  expectError("/api/v1/stats/totals?from=2026-13-01&to=2026-03-31", 400, "from");
-  expectError("/api/v1/stats/totals?from=2026-03-01&to=yesterday", 400, "to");
-  expectError("/api/v1/stats/totals?from=2026-03-31&to=2026-03-01", 400, "to");
-  expectError("/api/v1/stats/totals?from=2020-01-01&to=2026-03-01", 400, "to");
-  expectError("/api/v1/stats/totals?" + kMarch + "&region=110000", 400, "region");
-  expectError("/api/v1/stats/totals?" + kMarch + "&region=44abc", 400, "region");
-  expectError("/api/v1/stats/totals?" + kMarch + "&domain=tr%20avel", 400, "domain");
-  expectError("/api/v1/stats/totals?" + kMarch + "&methodology=x;drop", 400, "methodology");
-  expectError("/api/v1/stats/totals?" + kMarch + "&subject_kind=robot", 400, "subject_kind");
-  expectError("/api/v1/stats/totals?" + kMarch + "&industry=Z9", 400, "industry", "gd_admin");
-  expectError("/api/v1/stats/totals?" + kMarch + "&format=pdf", 400, "format");
-  expectError("/api/v1/stats/series?" + kMarch + "&interval=hour", 400, "interval");
-  expectError("/api/v1/stats/top?" + kMarch + "&by=colour", 400, "by");
-  expectError("/api/v1/stats/top?" + kMarch + "&by=domain&n=0", 400, "n");
-  expectError("/api/v1/stats/top?" + kMarch + "&by=domain&n=ten", 400, "n");
-  expectError("/api/v1/stats/top?" + kMarch + "&by=region&region=440305", 400, "by", "gd_admin");
-  expectError("/api/v1/stats/participation?" + kMarch + "&interval=week", 400, "interval");
-  expectError("/api/v1/stats/open-data?from=2026-01-01&to=2026-06-30", 400, "to");
-  expectError("/api/v1/stats/open-data?" + kMarch + "&region=440305", 400, "region");
+TEST_F(StatsApiTest, BadParametersAnswer422NamingTheField) {
+  // docs/api.md: a field missing, malformed or out of range is 422 `invalid` naming the field.
+  expectError("/api/v1/stats/totals", 422, "from");
+  expectError("/api/v1/stats/totals?from=2026-13-01&to=2026-03-31", 422, "from");
+  expectError("/api/v1/stats/totals?from=2026-03-01&to=yesterday", 422, "to");
+  expectError("/api/v1/stats/totals?from=2026-03-31&to=2026-03-01", 422, "to");
+  expectError("/api/v1/stats/totals?from=2020-01-01&to=2026-03-01", 422, "to");
+  expectError("/api/v1/stats/totals?" + kMarch + "&region=110000", 422, "region");
+  expectError("/api/v1/stats/totals?" + kMarch + "&region=44abc", 422, "region");
+  expectError("/api/v1/stats/totals?" + kMarch + "&domain=tr%20avel", 422, "domain");
+  expectError("/api/v1/stats/totals?" + kMarch + "&methodology=x;drop", 422, "methodology");
+  expectError("/api/v1/stats/totals?" + kMarch + "&subject_kind=robot", 422, "subject_kind");
+  expectError("/api/v1/stats/totals?" + kMarch + "&industry=Z9", 422, "industry", "gd_admin");
+  expectError("/api/v1/stats/totals?" + kMarch + "&format=pdf", 422, "format");
+  expectError("/api/v1/stats/series?" + kMarch + "&interval=hour", 422, "interval");
+  expectError("/api/v1/stats/top?" + kMarch + "&by=colour", 422, "by");
+  expectError("/api/v1/stats/top?" + kMarch + "&by=domain&n=0", 422, "n");
+  expectError("/api/v1/stats/top?" + kMarch + "&by=domain&n=ten", 422, "n");
+  expectError("/api/v1/stats/top?" + kMarch + "&by=region&region=440305", 422, "by", "gd_admin");
+  expectError("/api/v1/stats/participation?" + kMarch + "&interval=week", 422, "interval");
+  expectError("/api/v1/stats/open-data?from=2026-01-01&to=2026-06-30", 422, "to");
+  expectError("/api/v1/stats/open-data?" + kMarch + "&region=440305", 422, "region");
 }
 
 }  // namespace
