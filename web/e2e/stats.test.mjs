@@ -67,6 +67,8 @@ test('the public dashboard writes its filters into the URL, renders the city map
   await page.waitForURL((u) => u.searchParams.get('from') && u.searchParams.get('interval') === 'month')
   const url = new URL(page.url())
   assert.equal(url.searchParams.get('region'), '440000')
+  await page.getByRole('heading', { name: '碳普惠减排数据看板' }).waitFor()
+  assert.equal(await page.getByTestId('filter-industry').count(), 0, 'the public page offers no industry filter')
   const query = `from=${url.searchParams.get('from')}&to=${url.searchParams.get('to')}`
 
   const totals = await api.get(`/api/v1/stats/totals?${query}`)
@@ -136,6 +138,8 @@ test('the province console maps a city by county, breaks down by industry, and k
   await signInUi(page, 'province_admin')
   await page.goto('/console/stats?region=440300')
   await page.waitForURL((u) => u.searchParams.get('from') && u.searchParams.get('region') === '440300')
+  await page.getByRole('heading', { name: '减排数据分析' }).waitFor()
+  await page.getByTestId('filter-industry').waitFor()
   const { regions } = await api.get('/api/v1/regions')
   const shenzhenCounties = regions.filter((r) => r.parent === '440300').length
   await page.waitForFunction(
