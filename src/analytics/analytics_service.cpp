@@ -1,5 +1,6 @@
 #include "analytics/analytics_service.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -62,6 +63,17 @@ Result<CheckReport> AnalyticsService::check() {
     if (differs.empty()) {
       differs = compare("stats_enterprise_daily", detail::storedEnterpriseCells(sql),
                         detail::detailEnterpriseCells(sql), {"records", "grams", "points"},
+                        report.cells_checked);
+    }
+    if (differs.empty()) {
+      differs = compare("stats_enterprise_monthly", detail::storedEnterpriseMonths(sql),
+                        detail::derivedEnterpriseMonths(sql),
+                        {"records", "grams", "points", "subject_days"}, report.cells_checked);
+    }
+    if (differs.empty()) {
+      differs = compare("stats_daily_area/stats_monthly_area", detail::storedAreaCells(sql),
+                        detail::derivedAreaCells(sql),
+                        {"records", "subjects", "grams", "points", "max_cell_subjects"},
                         report.cells_checked);
     }
     if (differs.empty()) {
@@ -205,6 +217,22 @@ Status AnalyticsService::authorize(const std::optional<auth::Principal>& caller,
   return {};
 }
 
+namespace {
+
+//! Applies public suppression to one figure: a figure about one city (or a county, which only its
+//! administrators see) is withheld from a caller who does not administer that region unless its
+//! largest single county cell has at least kPublicMinSubjects distinct subjects.
+void suppressSmall(const std::optional<auth::Principal>& caller, const std::string& region,
+                   std::int64_t subjects_lower_bound, StatsFigures& figures) {
+  if (region.empty() || regionLevel(region) == RegionLevel::kProvince) return;
+  if (caller && caller->administersRegion(region)) return;
+  if (subjects_lower_bound >= kPublicMinSubjects) return;
+  figures = {};
+  figures.suppressed = true;
+}
+
+}  // namespace
+
 Result<StatsFigures> AnalyticsService::totals(const std::optional<auth::Principal>& caller,
                                               const StatsFilter& filter) {
   auto f = normalise(filter);
@@ -212,9 +240,13 @@ Result<StatsFigures> AnalyticsService::totals(const std::optional<auth::Principa
   TPH_TRY(authorize(caller, *f));
   return db_.read([&](soci::session& sql) -> Result<StatsFigures> {
     StatsFigures total;
-    // One group for the whole slice; PostgreSQL refuses a bare literal in GROUP BY.
-    for (const auto& row : detail::grouped(sql, *f, "substr(t.day, 1, 0)", "", "1", 0))
+    std::int64_t bound = 0;
+    for (const auto& row : detail::grouped(sql, *f, detail::GroupBy::kAll, true, "1", 0)) {
       add(total, row.figures);
+      bound = std::max(bound, row.subjects_lower_bound);
+    }
+    // An empty slice reveals nothing about anyone.
+    if (total.records > 0) suppressSmall(caller, f->region, bound, total);
     return total;
   });
 }
@@ -224,14 +256,26 @@ Result<std::vector<SeriesPoint>> AnalyticsService::series(
   auto f = normalise(filter);
   if (!f) return f.error();
   TPH_TRY(authorize(caller, *f));
-  auto rows =
-      db_.read([&](soci::session& sql) { return detail::grouped(sql, *f, "t.day", "", "1", 0); });
+  bool months_ok = interval == Interval::kMonth || interval == Interval::kYear;
+  auto rows = db_.read([&](soci::session& sql) {
+    return detail::grouped(sql, *f, detail::GroupBy::kPeriod, months_ok, "1", 0);
+  });
   std::vector<SeriesPoint> out;
+  std::vector<std::int64_t> bounds;
   for (const auto& row : rows) {
-    auto bucket = bucketOf(row.key, interval);
-    if (out.empty() || out.back().bucket != bucket) out.push_back({bucket, {}});
+    // A key is a day, or a month (YYYY-MM) read from the monthly rollup.
+    auto bucket = row.key.size() == 7
+                      ? (interval == Interval::kYear ? row.key.substr(0, 4) : row.key)
+                      : bucketOf(row.key, interval);
+    if (out.empty() || out.back().bucket != bucket) {
+      out.push_back({bucket, {}});
+      bounds.push_back(0);
+    }
     add(out.back().figures, row.figures);
+    bounds.back() = std::max(bounds.back(), row.subjects_lower_bound);
   }
+  for (std::size_t i = 0; i < out.size(); ++i)
+    suppressSmall(caller, f->region, bounds[i], out[i].figures);
   return out;
 }
 
@@ -242,14 +286,13 @@ Result<std::vector<RankedRow>> AnalyticsService::top(const std::optional<auth::P
   auto f = normalise(filter);
   if (!f) return f.error();
   TPH_TRY(authorize(caller, *f));
-  std::string key, names;
+  detail::GroupBy group;
   if (by == "region") {
     // The children of the filter's region: cities of the province, counties of a city.
     auto level = regionLevel(f->region);
-    if (level == RegionLevel::kProvince) {
-      key = "substr(t.region_code, 1, 4) || '00'";
-    } else {
-      key = "t.region_code";
+    if (level == RegionLevel::kCounty)
+      return Error::invalid("by", "a county has no smaller regions to rank");
+    if (level == RegionLevel::kCity) {
       StatsFilter county = *f;
       county.region = "440101";  // any county: ranking counties is county-level detail
       if (!caller)
@@ -257,24 +300,33 @@ Result<std::vector<RankedRow>> AnalyticsService::top(const std::optional<auth::P
       else if (!caller->administersRegion(f->region))
         return Error::forbidden("you do not administer region " + f->region, "region");
     }
-    names = "LEFT JOIN regions n ON n.code = g.k";
+    group = detail::GroupBy::kRegion;
   } else if (by == "methodology") {
-    key = "t.methodology_id";
+    group = detail::GroupBy::kMethodology;
   } else if (by == "domain") {
-    key = "t.domain";
+    group = detail::GroupBy::kDomain;
   } else if (by == "industry") {
     StatsFilter industry = *f;
     industry.industry = "C";
     TPH_TRY(authorize(caller, industry));
-    key = "COALESCE(a.industry_section || a.industry_division, 'unclassified')";
+    group = detail::GroupBy::kIndustry;
   } else {
     return Error::invalid("by", "by is region, methodology, domain or industry");
   }
   auto rows = db_.read([&](soci::session& sql) {
-    return detail::grouped(sql, *f, key, names, "g.grams DESC, g.k", n);
+    return detail::grouped(sql, *f, group, true, "g.grams DESC, g.k", n);
   });
   std::vector<RankedRow> out;
-  for (auto& r : rows) out.push_back({r.key, r.name, r.figures});
+  for (auto& r : rows) {
+    RankedRow ranked{r.key, r.name, r.figures};
+    if (group != detail::GroupBy::kIndustry)
+      suppressSmall(caller, group == detail::GroupBy::kRegion ? r.key : f->region,
+                    r.subjects_lower_bound, ranked.figures);
+    out.push_back(std::move(ranked));
+  }
+  // Withheld rows go last, so their rank does not hint at their size.
+  std::stable_partition(out.begin(), out.end(),
+                        [](const RankedRow& r) { return !r.figures.suppressed; });
   return out;
 }
 

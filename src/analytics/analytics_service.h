@@ -44,6 +44,10 @@ struct StatsFigures {
   std::int64_t points = 0;
   //! Distinct subjects, for a single day; over longer spans the sum of each day's subjects.
   std::int64_t subject_days = 0;
+  //! Withheld from a caller who does not administer the region: a city-level figure not known to
+  //! cover kPublicMinSubjects distinct subjects (the figures above are then zero; the API shows
+  //! them as null). See docs/analytics.md.
+  bool suppressed = false;
 };
 
 struct SeriesPoint {
@@ -78,6 +82,8 @@ struct OpenDataCell {
 
 //! Cells covering fewer distinct subjects than this are suppressed in the open dataset.
 inline constexpr std::int64_t kOpenDataMinSubjects = 10;
+//! Public city-level figures whose largest county cell has fewer distinct subjects are suppressed.
+inline constexpr std::int64_t kPublicMinSubjects = 10;
 //! The most days one open-data request may span, and the most ranked rows.
 inline constexpr int kOpenDataMaxDays = 92;
 inline constexpr int kTopMax = 100;

@@ -1,5 +1,6 @@
 #include "analytics/analytics_store.h"
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 #include <tuple>
@@ -40,6 +41,114 @@ std::map<std::int64_t, std::string> accountKinds(soci::session& sql,
   return kinds;
 }
 
+//! The county cells' figures changed by a transaction, keyed (day, region, domain, methodology,
+//! kind).
+using DailyKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+struct DailyChange {
+  CellSums sums;
+  std::int64_t subjects = 0;
+};
+
+//! Adds a transaction's county-cell changes to stats_daily_area and stats_monthly_area (city and
+//! province, by day and month). The figures add up; max_cell_subjects takes the larger of its
+//! stored value and the changed county cells' subjects, read back after their upsert (a cell's
+//! subjects only grow, so the larger is the largest of all its county cells).
+void applyAreaRollups(soci::session& sql, const std::map<DailyKey, DailyChange>& daily) {
+  using store::ColumnType;
+  store::JsonRows keys;
+  for (const auto& [key, change] : daily) {
+    const auto& [day, region, domain, methodology, kind] = key;
+    keys.row().add(day).add(region).add(domain).add(methodology).add(kind);
+  }
+  std::string key_rows = keys.text();
+  std::map<DailyKey, std::int64_t> subjects_now;
+  {
+    std::string day, region, domain, methodology, kind;
+    long long subjects = 0;
+    soci::statement st =
+        (sql.prepare << "SELECT d.day, d.region_code, d.domain, d.methodology_id, d.subject_kind, "
+                        "d.subjects FROM " +
+                            store::jsonRowsSource(sql) +
+                            " j JOIN stats_daily d ON d.day = j.value ->> 0 AND d.region_code = "
+                            "j.value ->> 1 AND d.domain = j.value ->> 2 AND d.methodology_id = "
+                            "j.value ->> 3 AND d.subject_kind = j.value ->> 4",
+         soci::use(key_rows, "rows"), soci::into(day), soci::into(region), soci::into(domain),
+         soci::into(methodology), soci::into(kind), soci::into(subjects));
+    st.execute();
+    while (st.fetch()) subjects_now[{day, region, domain, methodology, kind}] = subjects;
+  }
+  struct AreaChange {
+    CellSums sums;
+    std::int64_t subjects = 0, max_cell = 0;
+  };
+  // (level, period, region, domain, methodology, kind)
+  using AreaKey =
+      std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>;
+  std::map<AreaKey, AreaChange> by_day, by_month;
+  for (const auto& [key, change] : daily) {
+    const auto& [day, region, domain, methodology, kind] = key;
+    auto now = subjects_now.count(key) ? subjects_now[key] : 0;
+    std::string city = region.substr(0, 4) + "00";
+    for (auto [level, code] : {std::pair<std::string, std::string>{"county", region},
+                               std::pair<std::string, std::string>{"city", city},
+                               std::pair<std::string, std::string>{"province", "440000"}}) {
+      for (auto* table : {&by_day, &by_month}) {
+        if (level == "county" && table == &by_day) continue;  // that is stats_daily itself
+        auto& a = (*table)[{level, table == &by_day ? day : day.substr(0, 7), code, domain,
+                            methodology, kind}];
+        a.sums.records += change.sums.records;
+        a.sums.grams += change.sums.grams;
+        a.sums.points += change.sums.points;
+        a.subjects += change.subjects;
+        a.max_cell = std::max(a.max_cell, now);
+      }
+    }
+  }
+  for (auto [table, period, changes] :
+       {std::tuple<const char*, const char*, std::map<AreaKey, AreaChange>*>{"stats_daily_area",
+                                                                             "day", &by_day},
+        std::tuple<const char*, const char*, std::map<AreaKey, AreaChange>*>{"stats_monthly_area",
+                                                                             "month", &by_month}}) {
+    std::string t = table;
+    store::BulkInsert upsert(
+        t,
+        {{"level", ColumnType::kText},
+         {period, ColumnType::kText},
+         {"region_code", ColumnType::kText},
+         {"domain", ColumnType::kText},
+         {"methodology_id", ColumnType::kText},
+         {"subject_kind", ColumnType::kText},
+         {"records", ColumnType::kInt64},
+         {"subjects", ColumnType::kInt64},
+         {"grams", ColumnType::kInt64},
+         {"points", ColumnType::kInt64},
+         {"max_cell_subjects", ColumnType::kInt64}},
+        "ON CONFLICT (level, " + std::string(period) +
+            ", region_code, domain, methodology_id, subject_kind) DO UPDATE SET records = " + t +
+            ".records + excluded.records, subjects = " + t +
+            ".subjects + excluded.subjects, grams = " + t + ".grams + excluded.grams, points = " +
+            t + ".points + excluded.points, max_cell_subjects = CASE WHEN " + t +
+            ".max_cell_subjects > excluded.max_cell_subjects THEN " + t +
+            ".max_cell_subjects ELSE excluded.max_cell_subjects END");
+    for (const auto& [key, a] : *changes) {
+      const auto& [level, p, region, domain, methodology, kind] = key;
+      upsert.row()
+          .add(level)
+          .add(p)
+          .add(region)
+          .add(domain)
+          .add(methodology)
+          .add(kind)
+          .add(a.sums.records)
+          .add(a.subjects)
+          .add(a.sums.grams)
+          .add(a.sums.points)
+          .add(a.max_cell);
+    }
+    upsert.execute(sql);
+  }
+}
+
 }  // namespace
 
 void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& changes,
@@ -71,12 +180,7 @@ void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& cha
     members.row().add(key.day).add(key.region_code).add(key.methodology_id).add(key.account_id);
   auto fresh = members.executeReportingNew(sql);
 
-  using DailyKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
-  struct Daily {
-    CellSums sums;
-    std::int64_t subjects = 0;
-  };
-  std::map<DailyKey, Daily> daily;
+  std::map<DailyKey, DailyChange> daily;
   store::BulkInsert enterprise(
       "stats_enterprise_daily",
       {{"day", ColumnType::kText},
@@ -91,6 +195,27 @@ void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& cha
       "records = stats_enterprise_daily.records + excluded.records, "
       "grams = stats_enterprise_daily.grams + excluded.grams, "
       "points = stats_enterprise_daily.points + excluded.points");
+  store::BulkInsert enterprise_monthly(
+      "stats_enterprise_monthly",
+      {{"month", ColumnType::kText},
+       {"region_code", ColumnType::kText},
+       {"domain", ColumnType::kText},
+       {"methodology_id", ColumnType::kText},
+       {"account_id", ColumnType::kInt64},
+       {"records", ColumnType::kInt64},
+       {"grams", ColumnType::kInt64},
+       {"points", ColumnType::kInt64},
+       {"subject_days", ColumnType::kInt64}},
+      "ON CONFLICT (month, region_code, domain, methodology_id, account_id) DO UPDATE SET "
+      "records = stats_enterprise_monthly.records + excluded.records, "
+      "grams = stats_enterprise_monthly.grams + excluded.grams, "
+      "points = stats_enterprise_monthly.points + excluded.points, "
+      "subject_days = stats_enterprise_monthly.subject_days + excluded.subject_days");
+  struct EnterpriseMonth {
+    CellSums sums;
+    std::int64_t days = 0;
+  };
+  std::map<AccountCell, EnterpriseMonth> enterprise_months;
   std::set<std::pair<std::string, std::int64_t>> periods;
   std::size_t i = 0;
   for (const auto& [key, sums] : changes) {
@@ -110,6 +235,14 @@ void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& cha
           .add(sums.records)
           .add(sums.grams)
           .add(sums.points);
+      auto& month = enterprise_months[{key.day.substr(0, 7), key.region_code, key.domain,
+                                       key.methodology_id, key.account_id}];
+      month.sums.records += sums.records;
+      month.sums.grams += sums.grams;
+      month.sums.points += sums.points;
+      // The account's first record in this day cell adds a day to the month (stats_cell_subjects
+      // keys a cell without its domain, which the methodology decides).
+      if (fresh[i - 1]) ++month.days;
     }
     periods.insert({"d:" + key.day, key.account_id});
     periods.insert({"m:" + key.day.substr(0, 7), key.account_id});
@@ -144,6 +277,20 @@ void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& cha
   }
   cells.execute(sql);
   enterprise.execute(sql);
+  for (const auto& [key, month] : enterprise_months) {
+    enterprise_monthly.row()
+        .add(key.day)
+        .add(key.region_code)
+        .add(key.domain)
+        .add(key.methodology_id)
+        .add(key.account_id)
+        .add(month.sums.records)
+        .add(month.sums.grams)
+        .add(month.sums.points)
+        .add(month.days);
+  }
+  enterprise_monthly.execute(sql);
+  applyAreaRollups(sql, daily);
 
   // Participation: subjects per day and per month, then those credited for the first time.
   store::BulkInsert period_members(
@@ -266,6 +413,54 @@ std::vector<CellRow> storedParticipation(soci::session& sql) {
                1, 2);
 }
 
+std::vector<CellRow> storedEnterpriseMonths(soci::session& sql) {
+  return cells(sql,
+               "SELECT month, region_code, domain, methodology_id, account_id, records, grams, "
+               "points, subject_days FROM stats_enterprise_monthly "
+               "ORDER BY month, region_code, domain, methodology_id, account_id",
+               5, 4);
+}
+
+std::vector<CellRow> derivedEnterpriseMonths(soci::session& sql) {
+  return cells(sql,
+               "SELECT substr(day, 1, 7), region_code, domain, methodology_id, account_id, "
+               "SUM(records), SUM(grams), SUM(points), COUNT(*) FROM stats_enterprise_daily "
+               "GROUP BY substr(day, 1, 7), region_code, domain, methodology_id, account_id "
+               "ORDER BY 1, 2, 3, 4, 5",
+               5, 4);
+}
+
+std::vector<CellRow> storedAreaCells(soci::session& sql) {
+  return cells(sql,
+               "SELECT 'd' AS p, level, day AS period, region_code, domain, methodology_id, "
+               "subject_kind, records, subjects, grams, points, max_cell_subjects FROM "
+               "stats_daily_area UNION ALL SELECT 'm', level, month, region_code, domain, "
+               "methodology_id, subject_kind, records, subjects, grams, points, max_cell_subjects "
+               "FROM stats_monthly_area ORDER BY 1, 2, 3, 4, 5, 6, 7",
+               7, 5);
+}
+
+std::vector<CellRow> derivedAreaCells(soci::session& sql) {
+  // Every area cell from the county cells: a city is its code's first four digits.
+  std::string city = "substr(region_code, 1, 4) || '00'";
+  std::string figures =
+      "SUM(records), SUM(subjects), SUM(grams), SUM(points), MAX(subjects) FROM stats_daily GROUP "
+      "BY ";
+  std::string rest = "domain, methodology_id, subject_kind";
+  return cells(sql,
+               "SELECT 'd' AS p, 'city' AS level, day AS period, " + city + " AS region_code, " +
+                   rest + ", " + figures + "day, " + city + ", " + rest +
+                   " UNION ALL SELECT 'd', 'province', day, '440000', " + rest + ", " + figures +
+                   "day, " + rest + " UNION ALL SELECT 'm', 'city', substr(day, 1, 7), " + city +
+                   ", " + rest + ", " + figures + "substr(day, 1, 7), " + city + ", " + rest +
+                   " UNION ALL SELECT 'm', 'province', substr(day, 1, 7), '440000', " + rest +
+                   ", " + figures + "substr(day, 1, 7), " + rest +
+                   " UNION ALL SELECT 'm', 'county', substr(day, 1, 7), region_code, " + rest +
+                   ", " + figures + "substr(day, 1, 7), region_code, " + rest +
+                   " ORDER BY 1, 2, 3, 4, 5, 6, 7",
+               7, 5);
+}
+
 std::vector<CellRow> detailParticipation(soci::session& sql) {
   // A subject is new in the day (and month) of its first credited reduction.
   return cells(
@@ -293,16 +488,25 @@ void bindAll(soci::details::prepare_temp_type& prepare, const std::vector<std::s
 
 }  // namespace
 
-Where whereOf(const StatsFilter& f) {
+Where whereOf(const StatsFilter& f, bool monthly) {
   Where w;
-  w.clause = "t.day >= :p0 AND t.day <= :p1";
-  w.binds = {f.from_day, f.to_day};
+  if (monthly) {
+    w.clause = "t.month >= :p0 AND t.month <= :p1";
+    w.binds = {f.from_day.substr(0, 7), f.to_day.substr(0, 7)};
+  } else {
+    w.clause = "t.day >= :p0 AND t.day <= :p1";
+    w.binds = {f.from_day, f.to_day};
+  }
   auto add = [&](const std::string& condition, const std::string& value) {
     w.clause += " AND " + condition + std::to_string(w.binds.size());
     w.binds.push_back(value);
   };
-  if (!f.region.empty() && f.region != "440000")
-    add("t.region_code LIKE :p", regionPrefix(f.region) + "%");
+  if (!f.region.empty() && f.region != "440000") {
+    // A prefix as a range, which both backends answer from an index on region_code (LIKE would
+    // need a case-insensitive or C collation for that).
+    add("t.region_code >= :p", regionPrefix(f.region));
+    add("t.region_code <= :p", regionPrefix(f.region) + "~");
+  }
   if (!f.domain.empty()) add("t.domain = :p", f.domain);
   if (!f.methodology.empty()) add("t.methodology_id = :p", f.methodology);
   if (!f.industry.empty()) {
@@ -314,39 +518,149 @@ Where whereOf(const StatsFilter& f) {
   return w;
 }
 
-std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter,
-                              const std::string& key_expr, const std::string& name_join,
-                              const std::string& order, int limit) {
-  auto w = whereOf(filter);
-  bool enterprise = !filter.industry.empty() || key_expr.find("a.industry") != std::string::npos;
-  std::string source = enterprise ? "stats_enterprise_daily t JOIN carbon_accounts a ON a.id = "
-                                    "t.account_id"
-                                  : "stats_daily t";
-  // Enterprise cells are per account: a cell's subjects are its accounts.
-  std::string subjects = enterprise ? "COUNT(*)" : "SUM(t.subjects)";
-  std::string query = "SELECT g.k, " +
-                      std::string(name_join.empty() ? "g.k" : "COALESCE(n.name_zh, g.k)") +
-                      ", g.records, g.grams, g.points, g.subjects FROM (SELECT " + key_expr +
-                      " AS k, SUM(t.records) AS records, SUM(t.grams) AS grams, SUM(t.points) AS "
-                      "points, " +
-                      subjects + " AS subjects FROM " + source + " WHERE " + w.clause +
-                      " GROUP BY " + key_expr + ") g " + name_join + " ORDER BY " + order;
+namespace {
+
+bool wholeMonths(const std::string& from, const std::string& to) {
+  if (from.size() != 10 || to.size() != 10 || from.substr(8) != "01") return false;
+  // The day after `to` is the first of a month when `to` is a month's last day.
+  int y = std::stoi(to.substr(0, 4)), m = std::stoi(to.substr(5, 2)), d = std::stoi(to.substr(8));
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int last = kDays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 1 : 0);
+  return d == last;
+}
+
+}  // namespace
+
+std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter, GroupBy by,
+                              bool months_ok, const std::string& order, int limit) {
+  auto level = regionLevel(filter.region.empty() ? "440000" : filter.region);
+  bool enterprise = !filter.industry.empty() || by == GroupBy::kIndustry;
+  bool county = !enterprise && (level == RegionLevel::kCounty ||
+                                (by == GroupBy::kRegion && level == RegionLevel::kCity));
+  std::string source, subjects, bound, key;
+  Where w;
+  if (enterprise || county) {
+    w = whereOf(filter);
+    if (enterprise) {
+      bool monthly =
+          (by != GroupBy::kPeriod || months_ok) && wholeMonths(filter.from_day, filter.to_day);
+      source = std::string(monthly ? "stats_enterprise_monthly" : "stats_enterprise_daily") +
+               " t JOIN carbon_accounts a ON a.id = t.account_id";
+      w = whereOf(filter, monthly);
+      // Enterprise cells are per account: a day cell's subjects are its accounts.
+      subjects = monthly ? "SUM(t.subject_days)" : "COUNT(*)";
+      bound = "0";
+      if (filter.industry.empty() && !filter.subject_kind.empty() &&
+          filter.subject_kind != "enterprise")
+        w.clause += " AND 1 = 0";
+    } else if ((by != GroupBy::kPeriod || months_ok) &&
+               wholeMonths(filter.from_day, filter.to_day)) {
+      source = "stats_monthly_area t";
+      w = whereOf(filter, true);
+      w.clause += " AND t.level = 'county'";
+      subjects = "SUM(t.subjects)";
+      bound = "MAX(t.max_cell_subjects)";
+    } else {
+      source = "stats_daily t";
+      subjects = "SUM(t.subjects)";
+      bound = "MAX(t.subjects)";
+    }
+    switch (by) {
+      case GroupBy::kAll:
+        key = "'all'";
+        break;
+      case GroupBy::kPeriod:
+        key = source.find("monthly") != std::string::npos ? "t.month" : "t.day";
+        break;
+      case GroupBy::kRegion:
+        key = level == RegionLevel::kProvince ? "substr(t.region_code, 1, 4) || '00'"
+                                              : "t.region_code";
+        break;
+      case GroupBy::kMethodology:
+        key = "t.methodology_id";
+        break;
+      case GroupBy::kDomain:
+        key = "t.domain";
+        break;
+      case GroupBy::kIndustry:
+        key = "COALESCE(a.industry_section || a.industry_division, 'unclassified')";
+        break;
+    }
+  } else {
+    bool monthly =
+        (by != GroupBy::kPeriod || months_ok) && wholeMonths(filter.from_day, filter.to_day);
+    std::string period = monthly ? "t.month" : "t.day";
+    source = monthly ? "stats_monthly_area t" : "stats_daily_area t";
+    subjects = "SUM(t.subjects)";
+    bound = "MAX(t.max_cell_subjects)";
+    w.clause = period + " >= :p0 AND " + period + " <= :p1";
+    w.binds = {monthly ? filter.from_day.substr(0, 7) : filter.from_day,
+               monthly ? filter.to_day.substr(0, 7) : filter.to_day};
+    auto add = [&](const std::string& condition, const std::string& value) {
+      w.clause += " AND " + condition + std::to_string(w.binds.size());
+      w.binds.push_back(value);
+    };
+    if (by == GroupBy::kRegion) {
+      w.clause += " AND t.level = 'city'";  // the province's children
+    } else if (level == RegionLevel::kProvince) {
+      w.clause += " AND t.level = 'province'";
+    } else {
+      w.clause += " AND t.level = 'city'";
+      add("t.region_code = :p", filter.region);
+    }
+    if (!filter.domain.empty()) add("t.domain = :p", filter.domain);
+    if (!filter.methodology.empty()) add("t.methodology_id = :p", filter.methodology);
+    if (!filter.subject_kind.empty()) add("t.subject_kind = :p", filter.subject_kind);
+    switch (by) {
+      case GroupBy::kAll:
+        key = "'all'";
+        break;
+      case GroupBy::kPeriod:
+        key = period;
+        break;
+      case GroupBy::kRegion:
+        key = "t.region_code";
+        break;
+      case GroupBy::kMethodology:
+        key = "t.methodology_id";
+        break;
+      case GroupBy::kDomain:
+        key = "t.domain";
+        break;
+      case GroupBy::kIndustry:
+        break;  // enterprise above
+    }
+  }
+  bool names = by == GroupBy::kRegion;
+  // Totals aggregate without GROUP BY (PostgreSQL refuses a constant there): one row, zeros when
+  // nothing matches.
+  bool all = by == GroupBy::kAll;
+  auto agg = [all](const std::string& e) { return all ? "COALESCE(" + e + ", 0)" : e; };
+  std::string query = "SELECT g.k, " + std::string(names ? "COALESCE(n.name_zh, g.k)" : "g.k") +
+                      ", g.records, g.grams, g.points, g.subjects, g.bound FROM (SELECT " + key +
+                      " AS k, " + agg("SUM(t.records)") + " AS records, " + agg("SUM(t.grams)") +
+                      " AS grams, " + agg("SUM(t.points)") + " AS points, " + agg(subjects) +
+                      " AS subjects, " + agg(bound) + " AS bound FROM " + source + " WHERE " +
+                      w.clause + (all ? "" : " GROUP BY " + key) + ") g " +
+                      (names ? "LEFT JOIN regions n ON n.code = g.k " : "") + "ORDER BY " + order;
   if (limit > 0) query += " LIMIT " + std::to_string(limit);
   std::vector<GroupRow> out;
-  std::string key, name;
-  long long records = 0, grams = 0, points = 0, subjects_sum = 0;
-  soci::indicator key_ind, name_ind;
+  std::string k, name;
+  long long records = 0, grams = 0, points = 0, subjects_sum = 0, lower_bound = 0;
+  soci::indicator key_ind, name_ind, bound_ind;
   auto prepare = (sql.prepare << query);
   bindAll(prepare, w.binds);
-  prepare, soci::into(key, key_ind), soci::into(name, name_ind), soci::into(records),
-      soci::into(grams), soci::into(points), soci::into(subjects_sum);
+  prepare, soci::into(k, key_ind), soci::into(name, name_ind), soci::into(records),
+      soci::into(grams), soci::into(points), soci::into(subjects_sum),
+      soci::into(lower_bound, bound_ind);
   soci::statement st(prepare);
   st.execute();
   while (st.fetch()) {
     GroupRow row;
-    row.key = key_ind == soci::i_ok ? key : "";
+    row.key = key_ind == soci::i_ok ? k : "";
     row.name = name_ind == soci::i_ok ? name : row.key;
     row.figures = {records, grams, points, subjects_sum};
+    row.subjects_lower_bound = bound_ind == soci::i_ok ? lower_bound : 0;
     out.push_back(std::move(row));
   }
   return out;

@@ -29,6 +29,12 @@ std::vector<CellRow> detailDailyCells(soci::session& sql);
 std::vector<CellRow> storedEnterpriseCells(soci::session& sql);
 std::vector<CellRow> detailEnterpriseCells(soci::session& sql);
 std::vector<CellRow> storedParticipation(soci::session& sql);
+//! stats_enterprise_monthly as stored, and recomputed from stats_enterprise_daily.
+std::vector<CellRow> storedEnterpriseMonths(soci::session& sql);
+std::vector<CellRow> derivedEnterpriseMonths(soci::session& sql);
+//! stats_daily_area and stats_monthly_area as stored, and recomputed from stats_daily.
+std::vector<CellRow> storedAreaCells(soci::session& sql);
+std::vector<CellRow> derivedAreaCells(soci::session& sql);
 std::vector<CellRow> detailParticipation(soci::session& sql);
 
 }  // namespace tph::analytics::detail
@@ -42,16 +48,26 @@ struct Where {
 };
 //! The filter as conditions on stats_daily (or, with an industry, stats_enterprise_daily joined to
 //! carbon_accounts as `a`).
-Where whereOf(const StatsFilter& filter);
+//! With monthly, over a monthly rollup's `t.month` (the filter's span being whole months).
+Where whereOf(const StatsFilter& filter, bool monthly = false);
 
-//! Rows of (key, name, records, grams, points, subjects summed) from a query built on whereOf.
+//! What a grouped query groups by.
+enum class GroupBy { kAll, kPeriod, kRegion, kMethodology, kDomain, kIndustry };
+
+//! Rows of (key, name, figures) summed over the rollup cells of a filter. Each query reads the
+//! smallest rollup that answers it: stats_enterprise_daily for industries, stats_daily for
+//! counties, else stats_monthly_area when the span is whole months and no day or week is asked for,
+//! else stats_daily_area. With GroupBy::kPeriod the key is a day, or a month when months_ok allowed
+//! the monthly rollup.
 struct GroupRow {
   std::string key, name;
   StatsFigures figures;
+  //! The largest single county cell's distinct subjects among the cells summed: a lower bound on
+  //! the distinct subjects the row covers (0 for industry rows).
+  std::int64_t subjects_lower_bound = 0;
 };
-std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter,
-                              const std::string& key_expr, const std::string& name_join,
-                              const std::string& order, int limit);
+std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter, GroupBy by,
+                              bool months_ok, const std::string& order, int limit);
 std::vector<ParticipationPoint> participationRows(soci::session& sql, const std::string& from,
                                                   const std::string& to);
 IssuanceFigures issuanceFigures(soci::session& sql, const std::string& region, std::int64_t from_ms,

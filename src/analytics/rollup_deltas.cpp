@@ -1,8 +1,21 @@
 #include "analytics/rollup_deltas.h"
 
+#include <atomic>
+
 #include "analytics/analytics_store.h"
 
 namespace tph::analytics {
+
+namespace {
+std::atomic<bool> maintain_rollups{true};
+}
+
+void setRollupMaintenance(bool on) {
+  maintain_rollups = on;
+}
+bool rollupMaintenance() {
+  return maintain_rollups;
+}
 
 void RollupDeltas::add(const std::string& day, const std::string& region_code,
                        const std::string& domain, const std::string& methodology_id,
@@ -17,8 +30,7 @@ void RollupDeltas::add(const std::string& day, const std::string& region_code,
 }
 
 void RollupDeltas::apply(soci::session& sql) {
-  if (cells_.empty()) return;
-  detail::applyRollups(sql, cells_, first_day_);
+  if (!cells_.empty() && rollupMaintenance()) detail::applyRollups(sql, cells_, first_day_);
   cells_.clear();
   first_day_.clear();
 }

@@ -30,6 +30,12 @@ struct CellSums {
   std::int64_t points = 0;
 };
 
+//! For benchmarks only: whether RollupDeltas::apply writes the rollups (on unless turned off).
+//! Off, the rollups drift from the detail and `tanpuhui analytics check` says where;
+//! `tanpuhui ingest --without-rollups` turns it off to measure what keeping them costs ingest.
+void setRollupMaintenance(bool on);
+bool rollupMaintenance();
+
 //! Not shared between threads: one per crediting transaction.
 class RollupDeltas {
  public:

@@ -24,14 +24,25 @@ analytics::StatsFilter filterOf(const HttpRequest& r) {
 }
 
 json figuresJson(const StatsFigures& f) {
+  // Suppressed figures are null, never zero (docs/analytics.md).
+  if (f.suppressed)
+    return {{"records", nullptr},
+            {"grams", nullptr},
+            {"points", nullptr},
+            {"subject_days", nullptr},
+            {"suppressed", true}};
   return {{"records", f.records},
           {"grams", f.grams},
           {"points", f.points},
-          {"subject_days", f.subject_days}};
+          {"subject_days", f.subject_days},
+          {"suppressed", false}};
 }
 
 void addFigures(std::vector<TableCell>& row, const StatsFigures& f) {
-  row.insert(row.end(), {f.records, f.grams, f.points, f.subject_days});
+  if (f.suppressed)
+    row.insert(row.end(), {std::monostate{}, std::monostate{}, std::monostate{}, std::monostate{}});
+  else
+    row.insert(row.end(), {f.records, f.grams, f.points, f.subject_days});
 }
 
 //! Renders a table as JSON (the given body), CSV or XLSX as ?format= asks.

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "account/carbon_accounts.h"
+#include "analytics/rollup_deltas.h"
 #include "auth/auth_service.h"
 #include "cli/commands.h"
 #include "core/crypto.h"
@@ -37,6 +38,7 @@ struct IngestOptions {
   std::optional<std::string> data_dir;
   std::size_t batch_records = kDefaultBatchRecords;
   bool json_summary = false;
+  bool without_rollups = false;
 };
 
 //! Splits one CSV line (RFC 4180 quoting, no embedded newlines) into fields.
@@ -396,6 +398,7 @@ int runIngest(const IngestOptions& options) {
   SystemClock clock;
   auto db = openMigratedDatabase(options.common, *config, clock);
   if (!db) return fail(db.error());
+  if (options.without_rollups) analytics::setRollupMaintenance(false);
   methodology::MethodologyService methodologies(**db, clock);
   if (methodologies.empty()) {
     auto imported =
@@ -472,6 +475,9 @@ void addIngestCommand(CLI::App& app, int& exit_code) {
                   "methodology library for a fresh database (default data)");
   cmd->add_option("--batch-size", options->batch_records, "records per transaction (default 5000)");
   cmd->add_flag("--json", options->json_summary, "print the summary as JSON");
+  cmd->add_flag("--without-rollups", options->without_rollups,
+                "benchmarks only: skip the analytics rollups (they then drift from the detail)")
+      ->group("Benchmarking");
   cmd->callback([options, &exit_code] { exit_code = runIngest(*options); });
 }
 

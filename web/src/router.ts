@@ -69,6 +69,8 @@ const routes: RouteRecordRaw[] = [
   { path: '/programmes/apply', name: 'programme-apply', component: () => import('./views/programme/ProgrammeApplyView.vue'), meta: { auth: true } },
   { path: '/console/programmes', name: 'console-programmes', component: () => import('./views/console/ProgrammeReviewView.vue'), meta: { roles: adminRoles, wide: true } },
   { path: '/console/programme-criteria', name: 'console-programme-criteria', component: () => import('./views/console/ProgrammeCriteriaView.vue'), meta: { roles: ['province_admin'], wide: true } },
+  { path: '/stats', name: 'stats', component: () => import('./views/StatsDashboardView.vue'), meta: { wide: true } },
+  { path: '/console/stats', name: 'console-stats', component: () => import('./views/StatsDashboardView.vue'), props: { console: true }, meta: { roles: adminRoles, wide: true } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ]
 

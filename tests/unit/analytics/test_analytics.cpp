@@ -171,6 +171,86 @@ TEST_F(AnalyticsTest, CheckNamesTheFirstCellThatDiffers) {
       << report->first_difference;
 }
 
+TEST_F(AnalyticsTest, AreaRollupsKeepTheLargestCountyCellAndTheCheckCoversThem) {
+  // Nanshan: residents 0-9 on 2 March; Bao'an: residents 0-2 (the same people) the same day.
+  std::vector<json> records;
+  for (int i = 0; i < 10; ++i)
+    records.push_back(record("n" + std::to_string(i), i, "2026-03-02T08:00:00+08:00", 10,
+                             "travel.metro", "440305"));
+  for (int i = 0; i < 3; ++i)
+    records.push_back(record("b" + std::to_string(i), i, "2026-03-02T09:00:00+08:00", 10,
+                             "travel.metro", "440306"));
+  send(records);
+  expectConsistent();
+  // The city cell sums the county cells' subjects (13 subject-days) and keeps the largest (10).
+  EXPECT_EQ(scalar("SELECT subjects FROM stats_daily_area WHERE level = 'city' AND region_code = "
+                   "'440300' AND day = '2026-03-02'"),
+            13);
+  EXPECT_EQ(scalar("SELECT max_cell_subjects FROM stats_daily_area WHERE level = 'city' AND "
+                   "region_code = '440300' AND day = '2026-03-02'"),
+            10);
+  EXPECT_EQ(scalar("SELECT max_cell_subjects FROM stats_monthly_area WHERE level = 'county' AND "
+                   "region_code = '440306' AND month = '2026-03'"),
+            3);
+  // Whole months (monthly rollups) and a span of days (daily ones) give the same figures.
+  StatsFilter month{"2026-03-01", "2026-03-31", "440300", "", "", "", ""};
+  StatsFilter days{"2026-02-25", "2026-03-09", "440300", "", "", "", ""};
+  auto a = analytics_.totals(sz_admin_, month), b = analytics_.totals(sz_admin_, days);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->records, 13);
+  EXPECT_EQ(a->grams, b->grams);
+  EXPECT_EQ(a->subject_days, b->subject_days);
+  // The public sees Shenzhen: its largest county cell has 10 subjects. A drifted area cell is
+  // named by the check.
+  auto shown = analytics_.totals(std::nullopt, month);
+  ASSERT_TRUE(shown.ok());
+  EXPECT_FALSE(shown->suppressed);
+  EXPECT_EQ(shown->records, 13);
+  t_.exec(
+      "UPDATE stats_monthly_area SET max_cell_subjects = 2 WHERE level = 'county' AND "
+      "region_code = '440306'");
+  auto report = analytics_.check();
+  ASSERT_TRUE(report.ok());
+  EXPECT_NE(report->first_difference.find("stats_daily_area/stats_monthly_area cell"),
+            std::string::npos)
+      << report->first_difference;
+}
+
+TEST_F(AnalyticsTest, PublicCityFiguresBelowTenSubjectsAreWithheld) {
+  std::vector<json> records;
+  for (int i = 0; i < 9; ++i)
+    records.push_back(record("n" + std::to_string(i), i, "2026-03-02T08:00:00+08:00", 10,
+                             "travel.metro", "440305"));
+  // Nine more trips by the same nine people on another day: 18 subject-days, 9 people.
+  for (int i = 0; i < 9; ++i)
+    records.push_back(record("m" + std::to_string(i), i, "2026-03-03T08:00:00+08:00", 10,
+                             "travel.metro", "440306"));
+  send(records);
+  StatsFilter shenzhen{"2026-03-01", "2026-03-31", "440300", "", "", "", ""};
+  auto hidden = analytics_.totals(std::nullopt, shenzhen);
+  ASSERT_TRUE(hidden.ok());
+  EXPECT_TRUE(hidden->suppressed);
+  EXPECT_EQ(hidden->grams, 0);
+  auto series = analytics_.series(std::nullopt, shenzhen, Interval::kDay);
+  ASSERT_TRUE(series.ok());
+  ASSERT_EQ(series->size(), 2u);
+  EXPECT_TRUE((*series)[0].figures.suppressed);
+  auto cities =
+      analytics_.top(std::nullopt, {"2026-03-01", "2026-03-31", "", "", "", "", ""}, "region", 10);
+  ASSERT_TRUE(cities.ok());
+  ASSERT_EQ(cities->size(), 1u);
+  EXPECT_TRUE((*cities)[0].figures.suppressed);
+  // The province's figure is published; the region's admin sees the city's.
+  auto province = analytics_.totals(std::nullopt, {"2026-03-01", "2026-03-31", "", "", "", "", ""});
+  ASSERT_TRUE(province.ok());
+  EXPECT_FALSE(province->suppressed);
+  EXPECT_EQ(province->records, 18);
+  auto admin = analytics_.totals(sz_admin_, shenzhen);
+  ASSERT_TRUE(admin.ok());
+  EXPECT_FALSE(admin->suppressed);
+  EXPECT_EQ(admin->subject_days, 18);
+}
+
 TEST_F(AnalyticsTest, DaysAreShanghaiDays) {
   // 17:00 UTC is 01:00 the next day in Guangdong; 15:30 UTC is 23:30 the same day.
   send({record("late", 0, "2026-03-08T17:00:00Z", 10, "travel.metro", "440305"),

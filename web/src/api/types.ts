@@ -599,14 +599,7 @@ export interface MarketDailyBar {
   amount_fen: number
 }
 
-// Public statistics (src/api/routes_stats.cpp).
-export interface StatsFigures {
-  records: number
-  grams: number
-  points: number
-  subject_days: number
-}
-
+// Public statistics (src/api/routes_stats.cpp); StatsFigures is below, with the stats pages' types.
 export interface StatsTotals extends StatsFigures {
   participants: number
   points_redeemed: number
@@ -773,4 +766,26 @@ export interface ProgrammeTitle {
   status: 'valid' | 'expired' | 'revoked'
   revoked_reason: string
   revoked_at: string | null
+}
+
+// Stats (docs/analytics.md). Suppressed figures are null.
+export interface StatsFigures {
+  records: number | null
+  grams: number | null
+  points: number | null
+  subject_days: number | null
+  suppressed: boolean
+}
+export interface StatsSeriesPoint extends StatsFigures {
+  bucket: string
+}
+export interface StatsRankedRow extends StatsFigures {
+  key: string
+  name: string
+}
+export interface StatsParticipationPoint {
+  period: string
+  subjects: number
+  new: number
+  returning: number
 }

@@ -13,6 +13,8 @@ import quarantineZhCN from './quarantine.zh-CN'
 import quarantineEn from './quarantine.en'
 import programmesZhCN from './programmes.zh-CN'
 import programmesEn from './programmes.en'
+import statsZhCN from './stats.zh-CN'
+import statsEn from './stats.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -29,8 +31,8 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   // The incentive pages keep their strings in a file pair of their own (same typing rule).
   messages: {
-    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN, ...programmesZhCN },
-    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn, ...programmesEn },
+    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN, ...programmesZhCN, ...statsZhCN },
+    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn, ...programmesEn, ...statsEn },
   },
 })
 
