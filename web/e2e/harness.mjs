@@ -191,6 +191,15 @@ const axeScript = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 //! Runs axe-core on the page as it stands (WCAG 2.x A and AA rules and best practices) and fails on
 //! any violation of impact serious or critical, naming the rule and the elements.
 export async function checkA11y(page, name) {
+  // Colours and dialogs caught halfway through a CSS transition (a button turning green, a message
+  // box closing) are not what anyone reads: let every finite animation end first.
+  await page.evaluate(async () => {
+    for (let round = 0; round < 5; round++) {
+      const running = document.getAnimations().filter((a) => a.playState === 'running' && a.effect?.getComputedTiming().endTime !== Infinity)
+      if (running.length === 0) return
+      await Promise.all(running.map((a) => a.finished.catch(() => undefined)))
+    }
+  })
   const loaded = await page.evaluate(() => typeof window.axe !== 'undefined')
   if (!loaded) await page.addScriptTag({ path: axeScript })
   const violations = await page.evaluate(async () => {
