@@ -218,6 +218,38 @@ void addScopeAndRuleRoutes(Router& router, ets::EtsService& ets) {
   });
 }
 
+using TonnesSetter = Result<ets::ComplianceAccount> (ets::EtsService::*)(const auth::Principal&,
+                                                                         const std::string&, int,
+                                                                         std::int64_t);
+
+//! PUT .../accounts/{account_no}/years/{year}/{tail} {field: tonnes}: one figure of a compliance
+//! year, set through `setter`.
+RouteSpec tonnesRoute(ets::EtsService& ets, const std::string& tail, const std::string& field,
+                      std::vector<Role> roles, const std::string& summary, TonnesSetter setter) {
+  return {
+      .method = "PUT",
+      .pattern = "/api/v1/ets/accounts/{account_no}/years/{year}/" + tail,
+      .access = Access::kSession,
+      .roles = std::move(roles),
+      .summary = summary,
+      .tag = "ets",
+      .request_schema = {{"type", "object"},
+                         {"required", {field}},
+                         {"properties", {{field, {{"type", "integer"}}}}}},
+      .response_schema = kObject,
+      .handler =
+          [&ets, field, setter](RouteContext& ctx) {
+            auto year = parseYear(ctx.param("year"));
+            if (!year) return errorResponse(year.error());
+            auto tonnes = readTonnes(ctx.request, field);
+            if (!tonnes) return errorResponse(tonnes.error());
+            auto a = (ets.*setter)(ctx.caller(), ctx.param("account_no"), *year, *tonnes);
+            if (!a) return errorResponse(a.error());
+            return jsonResponse(accountJson(*a));
+          },
+  };
+}
+
 void addComplianceRoutes(Router& router, ets::EtsService& ets) {
   router.add({
       .method = "GET",
@@ -237,52 +269,14 @@ void addComplianceRoutes(Router& router, ets::EtsService& ets) {
             return jsonResponse(accountJson(*a));
           },
   });
-  router.add({
-      .method = "PUT",
-      .pattern = "/api/v1/ets/accounts/{account_no}/years/{year}/verified-emissions",
-      .access = Access::kSession,
-      .roles = {Role::kVerifier, Role::kProvinceAdmin},
-      .summary = "Enter an enterprise's verified emissions of a year, in tonnes",
-      .tag = "ets",
-      .request_schema = {{"type", "object"},
-                         {"required", {"verified_emissions_t"}},
-                         {"properties", {{"verified_emissions_t", {{"type", "integer"}}}}}},
-      .response_schema = kObject,
-      .handler =
-          [&ets](RouteContext& ctx) {
-            auto year = parseYear(ctx.param("year"));
-            if (!year) return errorResponse(year.error());
-            auto tonnes = readTonnes(ctx.request, "verified_emissions_t");
-            if (!tonnes) return errorResponse(tonnes.error());
-            auto a =
-                ets.setVerifiedEmissions(ctx.caller(), ctx.param("account_no"), *year, *tonnes);
-            if (!a) return errorResponse(a.error());
-            return jsonResponse(accountJson(*a));
-          },
-  });
-  router.add({
-      .method = "PUT",
-      .pattern = "/api/v1/ets/accounts/{account_no}/years/{year}/allowances-surrendered",
-      .access = Access::kSession,
-      .roles = {Role::kProvinceAdmin},
-      .summary = "Record the allowances (GDEA) an enterprise surrendered in the ETS registry",
-      .tag = "ets",
-      .request_schema = {{"type", "object"},
-                         {"required", {"allowances_surrendered_t"}},
-                         {"properties", {{"allowances_surrendered_t", {{"type", "integer"}}}}}},
-      .response_schema = kObject,
-      .handler =
-          [&ets](RouteContext& ctx) {
-            auto year = parseYear(ctx.param("year"));
-            if (!year) return errorResponse(year.error());
-            auto tonnes = readTonnes(ctx.request, "allowances_surrendered_t");
-            if (!tonnes) return errorResponse(tonnes.error());
-            auto a =
-                ets.setAllowancesSurrendered(ctx.caller(), ctx.param("account_no"), *year, *tonnes);
-            if (!a) return errorResponse(a.error());
-            return jsonResponse(accountJson(*a));
-          },
-  });
+  router.add(tonnesRoute(ets, "verified-emissions", "verified_emissions_t",
+                         {Role::kVerifier, Role::kProvinceAdmin},
+                         "Enter an enterprise's verified emissions of a year, in tonnes",
+                         &ets::EtsService::setVerifiedEmissions));
+  router.add(
+      tonnesRoute(ets, "allowances-surrendered", "allowances_surrendered_t", {Role::kProvinceAdmin},
+                  "Record the allowances (GDEA) an enterprise surrendered in the ETS registry",
+                  &ets::EtsService::setAllowancesSurrendered));
   router.add({
       .method = "POST",
       .pattern = "/api/v1/ets/accounts/{account_no}/years/{year}/surrenders",

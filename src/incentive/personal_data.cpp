@@ -65,8 +65,8 @@ Status checkIncentiveErasable(soci::session& sql, std::int64_t user_id) {
   return {};
 }
 
-Status eraseIncentiveData(soci::session& sql, const Clock& clock, std::int64_t user_id,
-                          const std::string& actor) {
+Result<std::int64_t> eraseIncentiveData(soci::session& sql, const Clock& clock,
+                                        std::int64_t user_id, const std::string& actor) {
   long long uid = user_id, now = toEpochMs(clock.now());
   std::vector<long long> issued;
   soci::rowset<soci::row> rows =
@@ -84,7 +84,7 @@ Status eraseIncentiveData(soci::session& sql, const Clock& clock, std::int64_t u
       soci::use(now), soci::use(uid);
   sql << "DELETE FROM ranking_profiles WHERE user_id = :u", soci::use(uid);
   sql << "UPDATE ranking_totals SET listed = 0 WHERE user_id = :u", soci::use(uid);
-  return {};
+  return static_cast<std::int64_t>(issued.size());
 }
 
 }  // namespace tph::incentive

@@ -22,8 +22,8 @@ Status checkIncentiveErasable(soci::session& sql, std::int64_t user_id);
 
 //! Cancels unused vouchers (their points return to the account, which the account module then
 //! forfeits), unlinks cards, deletes the leaderboard profile (nickname, community) and takes the
-//! user off every board. Audited as `actor`.
-Status eraseIncentiveData(soci::session& sql, const Clock& clock, std::int64_t user_id,
-                          const std::string& actor);
+//! user off every board. Audited as `actor`. Returns how many vouchers were cancelled.
+Result<std::int64_t> eraseIncentiveData(soci::session& sql, const Clock& clock,
+                                        std::int64_t user_id, const std::string& actor);
 
 }  // namespace tph::incentive

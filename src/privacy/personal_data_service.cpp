@@ -23,13 +23,6 @@ bool selfDeletable(const auth::RoleGrant& grant) {
   return grant.role == Role::kResident || grant.role == Role::kHouseholdAdmin;
 }
 
-std::int64_t issuedVouchers(soci::session& sql, std::int64_t user_id) {
-  long long uid = user_id, n = 0;
-  sql << "SELECT COUNT(*) FROM vouchers WHERE user_id = :u AND status = 'issued'", soci::use(uid),
-      soci::into(n);
-  return n;
-}
-
 }  // namespace
 
 Result<nlohmann::json> PersonalDataService::exportData(const auth::Principal& caller) {
@@ -69,9 +62,10 @@ Result<DeletionReceipt> PersonalDataService::deleteAccount(const auth::Principal
     DeletionReceipt r;
     r.user_id = id;
     r.deleted_at = clock_.now();
-    r.vouchers_cancelled = issuedVouchers(sql, id);
     const std::string actor = caller.auditActor();
-    TPH_TRY(incentive::eraseIncentiveData(sql, clock_, id, actor));
+    auto vouchers = incentive::eraseIncentiveData(sql, clock_, id, actor);
+    if (!vouchers) return vouchers.error();
+    r.vouchers_cancelled = *vouchers;
     auto accounts = account::eraseAccountData(sql, clock_, id);
     if (!accounts) return accounts.error();
     r.points_forfeited = accounts->points_forfeited;

@@ -18,8 +18,11 @@ export function useFormat() {
         hour12: false,
       }),
   )
+  const money = computed(() => new Intl.NumberFormat(locale.value, { minimumFractionDigits: 2, maximumFractionDigits: 2 }))
   return {
     num: (n: number | null | undefined) => (n === null || n === undefined ? '—' : number.value.format(n)),
+    //! Fen as yuan with two decimals.
+    yuan: (fen: number | null | undefined) => (fen === null || fen === undefined ? '—' : money.value.format(fen / 100)),
     kg: (grams: number) => number.value.format(Math.round(grams / 10) / 100),
     at: (iso: string | null | undefined) => {
       if (!iso) return '—'

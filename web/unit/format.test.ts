@@ -33,6 +33,13 @@ describe('useFormat', () => {
     expect(f.kg(1_500_000)).toBe('1,500')
   })
 
+  it('shows fen as yuan with two decimals, grouped', () => {
+    const f = formatIn('en')
+    expect(f.yuan(510000)).toBe('5,100.00')
+    expect(f.yuan(5)).toBe('0.05')
+    expect(f.yuan(null)).toBe('—')
+  })
+
   it('shows instants in Asia/Shanghai time whatever the offset they were written with', () => {
     const f = formatIn('zh-CN')
     expect(f.at('2026-03-09T16:30:00Z')).toContain('2026/03/10')
