@@ -108,7 +108,11 @@ const json kFootprintSchema = {
       {"round_trip_km", {{"type", "object"}}},
       {"hotel_nights", {{"type", "integer"}}},
       {"electricity_kwh", {{"type", "number"}}},
-      {"printed_kg", {{"type", "number"}}}}}};
+      {"printed_kg", {{"type", "number"}}},
+      {"meals",
+       {{"type", "object"},
+        {"properties",
+         {{"meat", {{"type", "integer"}}}, {"vegetarian", {{"type", "integer"}}}}}}}}}};
 
 void addEventRoutes(Router& router, neutral::NeutralService& neutral,
                     const std::string& public_url) {

@@ -14,6 +14,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::int64_t kAttendeesMax = 1'000'000;
+constexpr std::int64_t kMealsMax = 10'000'000;
 
 bool oneOf(const std::string& value, const auto& options) {
   return std::any_of(std::begin(options), std::end(options),
@@ -50,7 +51,8 @@ json FootprintInputs::toJson() const {
   json out = {{"travel", groups},
               {"hotel_nights", hotel_nights},
               {"electricity_kwh", electricity_kwh},
-              {"printed_kg", printed_kg}};
+              {"printed_kg", printed_kg},
+              {"meals", {{"meat", meals_meat}, {"vegetarian", meals_vegetarian}}}};
   if (!round_trip_km.empty()) out["round_trip_km"] = round_trip_km;
   return out;
 }
@@ -59,10 +61,10 @@ Result<FootprintInputs> FootprintInputs::fromJson(const json& j) {
   if (!j.is_object()) return Error::invalid("footprint", "footprint must be an object");
   for (const auto& [key, value] : j.items()) {
     if (key != "travel" && key != "round_trip_km" && key != "hotel_nights" &&
-        key != "electricity_kwh" && key != "printed_kg")
+        key != "electricity_kwh" && key != "printed_kg" && key != "meals")
       return Error::invalid(key, key +
                                      " is not a footprint input (travel, round_trip_km, "
-                                     "hotel_nights, electricity_kwh, printed_kg)");
+                                     "hotel_nights, electricity_kwh, meals, printed_kg)");
   }
   FootprintInputs in;
   if (j.contains("travel") && !j["travel"].is_null()) {
@@ -107,6 +109,19 @@ Result<FootprintInputs> FootprintInputs::fromJson(const json& j) {
   in.electricity_kwh = kwh;
   TPH_TRY_ASSIGN(kg, number(j, "printed_kg", "printed_kg"));
   in.printed_kg = kg;
+  if (j.contains("meals") && !j["meals"].is_null()) {
+    const auto& meals = j["meals"];
+    if (!meals.is_object())
+      return Error::invalid("meals", "meals is an object {meat, vegetarian} of meal counts");
+    for (const auto& [type, value] : meals.items()) {
+      if (type != "meat" && type != "vegetarian")
+        return Error::invalid("meals." + type, "a meal is meat or vegetarian");
+      TPH_TRY_ASSIGN(n, count(meals, type, "meals." + type));
+      if (n > kMealsMax)
+        return Error::invalid("meals." + type, "at most " + std::to_string(kMealsMax) + " meals");
+      (type == "meat" ? in.meals_meat : in.meals_vegetarian) = n;
+    }
+  }
   return in;
 }
 
@@ -171,6 +186,12 @@ Result<Footprint> FootprintCalculator::compute(const FootprintInputs& in) const 
   TPH_TRY(set("hotel_nights", static_cast<double>(in.hotel_nights), "hotel_nights", false));
   TPH_TRY(set("electricity_kwh", in.electricity_kwh, "electricity_kwh", false));
   TPH_TRY(set("printed_kg", in.printed_kg, "printed_kg", false));
+  // Version 1 has no meals: it still computes what it computed when nothing is entered for them.
+  if (in.meals_meat > 0)
+    TPH_TRY(set("meals_meat", static_cast<double>(in.meals_meat), "meals.meat", false));
+  if (in.meals_vegetarian > 0)
+    TPH_TRY(set("meals_vegetarian", static_cast<double>(in.meals_vegetarian), "meals.vegetarian",
+                false));
 
   methodology::Evaluator evaluator;
   auto q = evaluator.quantify(*compiled_, values);
@@ -178,6 +199,7 @@ Result<Footprint> FootprintCalculator::compute(const FootprintInputs& in) const 
     Error e = q.error();
     // The engine names its own input; say which of the organiser's fields that is.
     if (e.field.rfind("attendees_", 0) == 0) e.field = "travel";
+    if (e.field.rfind("meals_", 0) == 0) e.field = "meals." + e.field.substr(6);
     return e;
   }
   Footprint out;
@@ -221,6 +243,8 @@ json FootprintCalculator::describe() const {
           {"unit", "g CO2e"},
           {"modes", kTravelModes},
           {"bands", kDistanceBands},
+          {"meal_types", compiled_->inputIndex("meals_meat") ? json{"meat", "vegetarian"}
+                                                             : json::array()},
           {"inputs", inputs},
           {"factors", factors}};
 }

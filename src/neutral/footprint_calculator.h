@@ -2,7 +2,8 @@
 // The event footprint calculator: a methodology-style TOML file (data/footprints/) with cited
 // factors from data/emission_factors.toml, linted and compiled like any methodology and evaluated
 // by the same engine. Its inputs are grouped here into what an organiser knows: attendees by
-// travel mode and distance band, hotel nights, venue electricity, printed materials.
+// travel mode and distance band, hotel nights, venue electricity, meals by type, printed
+// materials.
 
 #include <cstdint>
 #include <map>
@@ -45,6 +46,8 @@ struct FootprintInputs {
   std::int64_t hotel_nights = 0;
   double electricity_kwh = 0;
   double printed_kg = 0;
+  std::int64_t meals_meat = 0;        //!< meals with meat or fish (calculator version 2 on)
+  std::int64_t meals_vegetarian = 0;  //!< vegetarian or vegan meals (version 2 on)
 
   nlohmann::json toJson() const;
   //! Reads the JSON form back; errors name the field ("travel[2].mode").
@@ -54,7 +57,7 @@ struct FootprintInputs {
 struct Footprint {
   Grams grams{0};
   std::int64_t units_required = 0;  //!< whole PHCER units: grams rounded up to tonnes
-  std::string calculator;           //!< "footprint.event@1"
+  std::string calculator;           //!< "footprint.event@2"
   nlohmann::json explanation;       //!< inputs, factors with sources, formula, rounding
 };
 
@@ -75,7 +78,7 @@ class FootprintCalculator {
   Result<Footprint> compute(const FootprintInputs& inputs) const;
   //! Its inputs, factors with sources, formula: what the public calculator page shows.
   nlohmann::json describe() const;
-  std::string id() const;  //!< "footprint.event@1"
+  std::string id() const;  //!< "footprint.event@2"
 
  private:
   std::shared_ptr<const methodology::CompiledMethodology> compiled_;

@@ -102,11 +102,20 @@ class NeutralApiTest : public ::testing::Test {
 
 TEST_F(NeutralApiTest, AnOrganiserNeutralisesAnEventWithAPublicPageAndCertificate) {
   auto calculator = callJson("GET", "/api/v1/neutral/calculator", nullptr, "", 200);
-  EXPECT_EQ(calculator["calculator"], "footprint.event@1");
+  EXPECT_EQ(calculator["calculator"], "footprint.event@2");
   auto estimate = callJson("POST", "/api/v1/neutral/footprint",
                            {{"footprint", conference()["footprint"]}}, "", 200);
   EXPECT_EQ(estimate["grams"], 13'176'514);
   EXPECT_EQ(estimate["units_required"], 14);
+  auto fed = conference()["footprint"];
+  fed["meals"] = {{"meat", 400}, {"vegetarian", 100}};
+  auto with_meals = callJson("POST", "/api/v1/neutral/footprint", {{"footprint", fed}}, "", 200);
+  EXPECT_EQ(with_meals["grams"], 14'262'182);
+  EXPECT_EQ(with_meals["units_required"], 15);
+  fed["meals"] = {{"fish", 1}};
+  EXPECT_EQ(callJson("POST", "/api/v1/neutral/footprint", {{"footprint", fed}}, "", 422)["error"]
+                    ["field"],
+            "meals.fish");
   auto bad = conference();
   bad["footprint"]["travel"][0]["mode"] = "boat";
   EXPECT_EQ(callJson("POST", "/api/v1/neutral/events", bad, "expo", 422)["error"]["field"],

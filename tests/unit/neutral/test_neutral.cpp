@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "account/carbon_accounts.h"
@@ -149,9 +151,9 @@ TEST(FootprintCalculatorTest, TheShippedCalculatorMatchesTheHandComputedExample)
   ASSERT_TRUE(f.ok()) << f.error().message;
   EXPECT_EQ(f->grams, Grams(13'176'514));
   EXPECT_EQ(f->units_required, 14);
-  EXPECT_EQ(f->calculator, "footprint.event@1");
+  EXPECT_EQ(f->calculator, "footprint.event@2");
   EXPECT_DOUBLE_EQ(f->explanation["raw_grams"].get<double>(), 13'176'513.76);
-  ASSERT_EQ(f->explanation["factors"].size(), 7u);
+  ASSERT_EQ(f->explanation["factors"].size(), 9u);
   for (const auto& factor : f->explanation["factors"])
     EXPECT_FALSE(factor["source"].get<std::string>().empty()) << factor.dump();
 
@@ -170,8 +172,59 @@ TEST(FootprintCalculatorTest, TheShippedCalculatorMatchesTheHandComputedExample)
       FootprintInputs::fromJson(json{{"travel", {{{"mode", "boat"}, {"band", "local"}}}}});
   EXPECT_EQ(parsed.error().field, "travel[0].mode");
   EXPECT_EQ(FootprintInputs::fromJson(json{{"meals", 3}}).error().field, "meals");
+  EXPECT_EQ(FootprintInputs::fromJson(json{{"meals", {{"fish", 3}}}}).error().field, "meals.fish");
+  EXPECT_EQ(FootprintInputs::fromJson(json{{"meals", {{"meat", -1}}}}).error().field, "meals.meat");
+  EXPECT_EQ(FootprintInputs::fromJson(json{{"meals", {{"meat", 10'000'001}}}}).error().field,
+            "meals.meat");
   EXPECT_EQ(FootprintInputs::fromJson(json{{"electricity_kwh", -1}}).error().field,
             "electricity_kwh");
+}
+
+TEST(FootprintCalculatorTest, VersionTwoCountsMealsByTypeAtAThirdOfADietsDay) {
+  // Scarborough et al. 2014: 7.19 kg a day for high meat-eaters, 3.81 for vegetarians, per
+  // 2,000 kcal; a meal is a third of that day: 2,396.67 g and 1,270 g.
+  // The conference of version 1 (13,176,513.76 g) with 400 meat-based and 100 vegetarian meals:
+  // + 958,668 + 127,000 = 14,262,181.76 g → 14,262,182 g → 15 units (14 without the meals).
+  auto in = conferenceInputs();
+  in.meals_meat = 400;
+  in.meals_vegetarian = 100;
+  auto f = FootprintCalculator::shipped()->compute(in);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->grams, Grams(14'262'182));
+  EXPECT_EQ(f->units_required, 15);
+  EXPECT_DOUBLE_EQ(f->explanation["raw_grams"].get<double>(), 14'262'181.76);
+  bool cited = false;
+  for (const auto& factor : f->explanation["factors"])
+    if (factor["ref"] == "food.meal.meat_based")
+      cited = factor["source"].get<std::string>().find("Climatic Change 125:179-192") !=
+              std::string::npos;
+  EXPECT_TRUE(cited) << f->explanation.dump();
+
+  // The JSON form round-trips the meals.
+  auto back = FootprintInputs::fromJson(in.toJson());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->meals_meat, 400);
+  EXPECT_EQ(back->meals_vegetarian, 100);
+  EXPECT_EQ(FootprintCalculator::shipped()->describe()["meal_types"].size(), 2u);
+}
+
+TEST(FootprintCalculatorTest, VersionOneStillComputesWhatItComputedAndHasNoMeals) {
+  auto read = [](const std::string& path) {
+    std::ifstream file(std::string(TPH_SOURCE_DIR) + "/" + path);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  };
+  auto v1 = FootprintCalculator::load(read("data/footprints/event.footprint@1.toml"),
+                                      read("data/emission_factors.toml"),
+                                      "data/footprints/event.footprint@1.toml");
+  ASSERT_TRUE(v1.ok()) << v1.error().message;
+  EXPECT_EQ((*v1)->id(), "footprint.event@1");
+  EXPECT_EQ((*v1)->compute(conferenceInputs())->grams, Grams(13'176'514));
+  EXPECT_EQ((*v1)->describe()["meal_types"].size(), 0u);
+  auto in = conferenceInputs();
+  in.meals_vegetarian = 1;
+  EXPECT_EQ((*v1)->compute(in).error().field, "meals.vegetarian");
 }
 
 TEST_F(NeutralTest, NeutralisingRetiresExactlyTheWholeUnitsCoveringTheFootprint) {
