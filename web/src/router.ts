@@ -71,6 +71,11 @@ const routes: RouteRecordRaw[] = [
   { path: '/console/programme-criteria', name: 'console-programme-criteria', component: () => import('./views/console/ProgrammeCriteriaView.vue'), meta: { roles: ['province_admin'], wide: true } },
   { path: '/stats', name: 'stats', component: () => import('./views/StatsDashboardView.vue'), meta: { wide: true } },
   { path: '/console/stats', name: 'console-stats', component: () => import('./views/StatsDashboardView.vue'), props: { console: true }, meta: { roles: adminRoles, wide: true } },
+  { path: '/neutral/events', name: 'neutral-events', component: () => import('./views/neutral/NeutralEventsView.vue') },
+  { path: '/neutral/events/:id', name: 'neutral-event', component: () => import('./views/neutral/NeutralEventView.vue'), props: true },
+  { path: '/neutral/register', name: 'neutral-register', component: () => import('./views/neutral/RegisterEventView.vue'), meta: { auth: true } },
+  { path: '/neutral/mine', name: 'neutral-mine', component: () => import('./views/neutral/MyEventsView.vue'), meta: { auth: true } },
+  { path: '/neutral/mine/:id', name: 'neutral-neutralise', component: () => import('./views/neutral/NeutraliseView.vue'), props: true, meta: { auth: true } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ]
 

@@ -789,3 +789,79 @@ export interface StatsParticipationPoint {
   new: number
   returning: number
 }
+
+// Carbon-neutral events (docs/neutral.md).
+export type TravelMode = 'car' | 'rail' | 'air'
+export type DistanceBand = 'local' | 'regional' | 'national'
+export interface FootprintInputs {
+  travel: { mode: TravelMode; band: DistanceBand; attendees: number }[]
+  round_trip_km?: Partial<Record<DistanceBand, number>>
+  hotel_nights?: number
+  electricity_kwh?: number
+  printed_kg?: number
+  meals?: { meat?: number; vegetarian?: number }
+}
+export interface FootprintExplanation {
+  methodology: string
+  version: number
+  formula: string
+  inputs: { name: string; unit: string; value: number | null; used: number }[]
+  factors: ResolvedFactor[]
+  raw_grams: number
+  rounded_grams: number
+  rounding: string
+  grams: number
+  tonnes: number
+  units_required: number
+}
+export interface Footprint {
+  grams: number
+  tonnes: number
+  units_required: number
+  calculator: string
+  explanation: FootprintExplanation
+}
+export interface FootprintCalculatorInfo {
+  calculator: string
+  modes: TravelMode[]
+  bands: DistanceBand[]
+  meal_types?: string[]
+  inputs: { name: string; unit: string; integer: boolean; min: number; max: number; default?: number; description: string }[]
+}
+export interface NeutralRetirement {
+  operation_id: number
+  units: number
+  from: string
+  beneficiary: string
+  serials: string[]
+  at: string
+}
+export interface NeutralEvent {
+  id: number
+  slug: string
+  kind: 'event' | 'personal'
+  name: string
+  organiser: string
+  starts_on: string
+  ends_on: string
+  city: string
+  venue: string
+  footprint: { grams: number; tonnes: number; calculator: string; inputs: FootprintInputs; explanation: FootprintExplanation }
+  units_required: number
+  units_retired: number
+  status: 'registered' | 'neutralised'
+  neutralised_with: 'units' | 'points' | null
+  points_paid: number
+  neutralised_at: string | null
+  created_at: string
+  retirements: NeutralRetirement[]
+  page: string
+  certificate: string | null
+}
+export interface NeutralPointsRate {
+  configured: boolean
+  points_per_unit?: number
+  inventory_account_no?: string
+  inventory_held?: number
+  set_at?: string
+}
