@@ -76,6 +76,12 @@ const routes: RouteRecordRaw[] = [
   { path: '/neutral/register', name: 'neutral-register', component: () => import('./views/neutral/RegisterEventView.vue'), meta: { auth: true } },
   { path: '/neutral/mine', name: 'neutral-mine', component: () => import('./views/neutral/MyEventsView.vue'), meta: { auth: true } },
   { path: '/neutral/mine/:id', name: 'neutral-neutralise', component: () => import('./views/neutral/NeutraliseView.vue'), props: true, meta: { auth: true } },
+  { path: '/market/auctions', name: 'auctions', component: () => import('./views/auction/AuctionsView.vue'), meta: { wide: true } },
+  { path: '/market/auctions/new', name: 'auction-announce', component: () => import('./views/auction/AnnounceAuctionView.vue'), meta: { roles: ['exchange_member', 'province_admin'] } },
+  { path: '/market/auctions/:id', name: 'auction', component: () => import('./views/auction/AuctionView.vue'), props: true, meta: { wide: true } },
+  { path: '/ets/compliance', name: 'ets-compliance', component: () => import('./views/ets/ComplianceView.vue'), meta: { roles: ['ets_enterprise'] } },
+  { path: '/ets/verify', name: 'ets-verify', component: () => import('./views/ets/EtsVerifyView.vue'), meta: { roles: ['verifier', 'province_admin'] } },
+  { path: '/ets/reports', name: 'ets-reports', component: () => import('./views/ets/EtsReportView.vue'), meta: { roles: ['province_admin', 'auditor'], wide: true } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ]
 

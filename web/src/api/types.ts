@@ -865,3 +865,76 @@ export interface NeutralPointsRate {
   inventory_held?: number
   set_at?: string
 }
+
+// One-way auctions (docs/market.md).
+export type AuctionPhase = 'upcoming' | 'open' | 'closed' | 'cleared' | 'cancelled'
+export interface MarketAuction {
+  id: number
+  product: string
+  announcer_member_id: number
+  side: 'sell' | 'buy'
+  quantity: number
+  reserve_price_fen: number
+  opens_at: string
+  closes_at: string
+  state: string
+  phase: AuctionPhase
+  closed_at: string | null
+  result: {
+    cleared_quantity: number
+    cleared_amount_fen: number
+    low_price_fen: number | null
+    high_price_fen: number | null
+    average_price_fen: number | null
+    bids: number
+  } | null
+}
+export interface MarketAuctionBid {
+  id: number
+  auction_id: number
+  member_id: number
+  price_fen: number
+  quantity: number
+  filled: number
+  state: string
+  trade_id: number | null
+  at: string
+}
+export interface MarketMember {
+  id: number
+  account_no: string
+  name: string
+  kind: string
+  cash_fen: number
+  cash_reserved_fen: number
+  cash_free_fen: number
+  units_reserved: number
+}
+
+// ETS compliance (docs/ets.md).
+export interface EtsRules {
+  year: number
+  max_offset_bp: number
+  min_home_province_bp: number
+  deadline_day: string
+  configured: boolean
+}
+export interface EtsComplianceAccount {
+  account_no: string
+  enterprise: string
+  year: number
+  verified_emissions_t: number | null
+  allowances_surrendered_t: number
+  phcer_surrendered_t: number
+  phcer_home_province_t: number
+  status: 'unverified' | 'complied' | 'short'
+}
+export interface EtsSurrender {
+  account_no: string
+  year: number
+  units: number
+  home_province_units: number
+  serials: string[]
+  duplicate: boolean
+  account: EtsComplianceAccount
+}
