@@ -48,7 +48,7 @@ const tradingEn: TradingMessages = {
     noBids: 'No bid',
     filled: 'Filled',
     bidState: 'Outcome',
-    bidStates: { open: 'Open', won: 'Won', partly_won: 'Partly won', lost: 'Lost', withdrawn: 'Withdrawn', cancelled: 'Cancelled' },
+    bidStates: { sealed: 'Sealed', won: 'Won', partly_won: 'Partly won', lost: 'Lost', withdrawn: 'Withdrawn', cancelled: 'Cancelled' },
     at: 'At',
     withdraw: 'Withdraw',
     close: 'Clear',

@@ -48,7 +48,7 @@ const tradingZhCN = {
     noBids: '暂无报价',
     filled: '成交数量',
     bidState: '结果',
-    bidStates: { open: '有效', won: '全部成交', partly_won: '部分成交', lost: '未成交', withdrawn: '已撤回', cancelled: '已取消' },
+    bidStates: { sealed: '已密封提交', won: '全部成交', partly_won: '部分成交', lost: '未成交', withdrawn: '已撤回', cancelled: '已取消' },
     at: '时间',
     withdraw: '撤回',
     close: '出清',
