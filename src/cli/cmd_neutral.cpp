@@ -59,7 +59,8 @@ void addNeutralCommand(CLI::App& app, int& exit_code) {
   footprint
       ->add_option("--input", options->input,
                    "footprint inputs as JSON {travel: [{mode, band, attendees}], round_trip_km?, "
-                   "hotel_nights?, electricity_kwh?, meals?: {meat, vegetarian}, printed_kg?} or a file holding them")
+                   "hotel_nights?, electricity_kwh?, meals?: {meat, vegetarian}, printed_kg?} or a "
+                   "file holding them")
       ->required();
   footprint->add_flag("--json", options->json_output, "print the result with its explanation");
   footprint->callback([options, &exit_code] { exit_code = runFootprint(*options); });

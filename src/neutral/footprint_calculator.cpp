@@ -243,8 +243,8 @@ json FootprintCalculator::describe() const {
           {"unit", "g CO2e"},
           {"modes", kTravelModes},
           {"bands", kDistanceBands},
-          {"meal_types", compiled_->inputIndex("meals_meat") ? json{"meat", "vegetarian"}
-                                                             : json::array()},
+          {"meal_types",
+           compiled_->inputIndex("meals_meat") ? json{"meat", "vegetarian"} : json::array()},
           {"inputs", inputs},
           {"factors", factors}};
 }

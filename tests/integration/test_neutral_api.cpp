@@ -113,8 +113,8 @@ TEST_F(NeutralApiTest, AnOrganiserNeutralisesAnEventWithAPublicPageAndCertificat
   EXPECT_EQ(with_meals["grams"], 14'262'182);
   EXPECT_EQ(with_meals["units_required"], 15);
   fed["meals"] = {{"fish", 1}};
-  EXPECT_EQ(callJson("POST", "/api/v1/neutral/footprint", {{"footprint", fed}}, "", 422)["error"]
-                    ["field"],
+  EXPECT_EQ(callJson("POST", "/api/v1/neutral/footprint", {{"footprint", fed}}, "",
+                     422)["error"]["field"],
             "meals.fish");
   auto bad = conference();
   bad["footprint"]["travel"][0]["mode"] = "boat";
