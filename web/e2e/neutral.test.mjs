@@ -164,8 +164,8 @@ test('an organiser registers an event, sees its footprint, neutralises it with h
 test('a resident neutralises a personal footprint with points at the published rate', async () => {
   const admin = await api.login('province_admin')
   // The platform's inventory: the operator account's remaining units (issued by the first test).
-  const rate = await put('/api/v1/neutral/points-rate', { points_per_unit: 10, inventory_account_no: 'GD-OP-440300' }, admin)
-  assert.equal(rate.points_per_unit, 10)
+  const rate = await put('/api/v1/neutral/points-rate', { points_per_unit: 1, inventory_account_no: 'GD-OP-440300' }, admin)
+  assert.equal(rate.points_per_unit, 1)
   const resident = await api.login('resident')
   const before = (await api.get('/api/v1/accounts/me', resident)).points
 
@@ -188,14 +188,14 @@ test('a resident neutralises a personal footprint with points at the published r
   assert.equal(await scrollsSideways(phone.page), false, 'the register page scrolls sideways at 375 px')
   await phone.page.getByTestId('register-event').click()
   await phone.page.waitForURL(/\/neutral\/mine\/\d+$/)
-  await phone.page.getByTestId('points-cost').getByText('10').waitFor()
+  await phone.page.getByTestId('points-cost').getByText('1 积分').waitFor()
   await checkA11y(phone.page, 'neutral-neutralise-375')
   assert.equal(await scrollsSideways(phone.page), false, 'the neutralise page scrolls sideways at 375 px')
   await phone.page.getByTestId('pay-points').click()
   await phone.page.waitForURL(/\/neutral\/events\/\d+$/)
   await phone.page.getByTestId('event-status').getByText('已碳中和').waitFor()
   await phone.page.getByTestId('retired-serial').first().waitFor()
-  assert.equal((await api.get('/api/v1/accounts/me', resident)).points, before - 10)
+  assert.equal((await api.get('/api/v1/accounts/me', resident)).points, before - 1)
 
   await phone.page.goto('/neutral/mine')
   await phone.page.getByTestId('my-event').getByText('我的一周出行').waitFor()
