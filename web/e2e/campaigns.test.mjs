@@ -140,4 +140,11 @@ test('a region admin defines a campaign, a ride in its window earns the bonus, t
   assert.equal(await scrollsSideways(p), false)
   await checkA11y(p, 'campaigns-phone-en')
   await reader.assertClean()
+
+  // The console on a phone.
+  await ap.setViewportSize(phone)
+  await ap.reload()
+  await card.waitFor()
+  assert.equal(await scrollsSideways(ap), false)
+  await checkA11y(ap, 'campaign-console-phone')
 })

@@ -394,3 +394,25 @@ test('an idea is posted, moderated, supported and adopted with what it led to', 
   await checkA11y(rp, 'content-idea-adopted-phone')
   await resident.assertClean()
 })
+
+test('the editor pages work on a phone without sideways scrolling', async () => {
+  const editor = await openPage(browser, server.url, { viewport: phone })
+  const p = editor.page
+  await signInUi(p, 'editor')
+  const { articles } = await api.get('/api/v1/content/articles?kind=knowledge')
+  const pages = [
+    ['/console/articles?state=published', 'editorial-table'],
+    [`/console/articles/${articles[0].id}`, 'article-form'],
+    ['/console/articles/new', 'article-form'],
+    ['/console/catalogue', 'catalogue-console-table'],
+    ['/console/ideas', 'shown-ideas'],
+  ]
+  for (const [path, testid] of pages) {
+    await p.goto(path)
+    await p.getByTestId(testid).waitFor()
+    assert.equal(await scrollsSideways(p), false, path)
+    await checkA11y(p, `content-phone ${path}`)
+  }
+  await screenshot(p, 'content-editor-phone')
+  await editor.assertClean()
+})
