@@ -3,7 +3,7 @@ import type { CampaignMessages } from './campaigns.zh-CN'
 const campaignsEn: CampaignMessages = {
   campaignNav: {
     public: 'Themed campaigns',
-    console: 'Themed campaigns',
+    console: 'Manage campaigns',
   },
   campaignStatus: { scheduled: 'Scheduled', active: 'Running', ended: 'Ended', cancelled: 'Cancelled' },
   campaigns: {
