@@ -29,6 +29,7 @@ const contentEn: ContentMessages = {
     none: 'No articles yet',
     page: 'Page {n}',
     feeds: 'Subscribe to this list:',
+    catalogueHint: 'See the low-carbon product and technology catalogue (certificates and footprints; downloadable as a procurement list)',
   },
   article: {
     publishedAt: 'Published {at}',

@@ -29,6 +29,7 @@ const contentZhCN = {
     none: '暂无文章',
     page: '第 {n} 页',
     feeds: '订阅本栏目：',
+    catalogueHint: '查看低碳产品和技术目录（含认证和碳足迹，可下载为采购清单）',
   },
   article: {
     publishedAt: '发布于 {at}',
