@@ -82,6 +82,18 @@ const routes: RouteRecordRaw[] = [
   { path: '/ets/compliance', name: 'ets-compliance', component: () => import('./views/ets/ComplianceView.vue'), meta: { roles: ['ets_enterprise'] } },
   { path: '/ets/verify', name: 'ets-verify', component: () => import('./views/ets/EtsVerifyView.vue'), meta: { roles: ['verifier', 'province_admin'] } },
   { path: '/ets/reports', name: 'ets-reports', component: () => import('./views/ets/EtsReportView.vue'), meta: { roles: ['province_admin', 'auditor'], wide: true } },
+  { path: '/articles', name: 'articles', component: () => import('./views/content/ArticlesView.vue') },
+  { path: '/articles/:id', name: 'article', component: () => import('./views/content/ArticleView.vue'), props: true },
+  { path: '/search', name: 'search', component: () => import('./views/content/SearchView.vue') },
+  { path: '/catalogue', name: 'catalogue', component: () => import('./views/content/CatalogueView.vue'), meta: { wide: true } },
+  { path: '/ideas', name: 'ideas', component: () => import('./views/content/IdeasView.vue') },
+  { path: '/campaigns', name: 'campaigns', component: () => import('./views/campaign/CampaignsView.vue') },
+  { path: '/console/articles', name: 'console-articles', component: () => import('./views/console/EditorialView.vue'), meta: { roles: ['editor'], wide: true } },
+  { path: '/console/articles/new', name: 'console-article-new', component: () => import('./views/console/ArticleEditorView.vue'), meta: { roles: ['editor'], wide: true } },
+  { path: '/console/articles/:id', name: 'console-article', component: () => import('./views/console/ArticleEditorView.vue'), props: true, meta: { roles: ['editor'], wide: true } },
+  { path: '/console/catalogue', name: 'console-catalogue', component: () => import('./views/console/CatalogueConsoleView.vue'), meta: { roles: ['editor'], wide: true } },
+  { path: '/console/ideas', name: 'console-ideas', component: () => import('./views/console/IdeasModerationView.vue'), meta: { roles: ['province_admin', 'editor'], wide: true } },
+  { path: '/console/campaigns', name: 'console-campaigns', component: () => import('./views/console/CampaignsConsoleView.vue'), meta: { roles: adminRoles, wide: true } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ]
 

@@ -938,3 +938,126 @@ export interface EtsSurrender {
   duplicate: boolean
   account: EtsComplianceAccount
 }
+// Content (src/api/routes_content.cpp, docs/content.md).
+export const articleKinds = ['knowledge', 'news', 'product', 'technology'] as const
+export type ArticleKind = (typeof articleKinds)[number]
+export const articleStates = ['draft', 'in_review', 'published', 'archived'] as const
+export type ArticleState = (typeof articleStates)[number]
+
+export interface Article {
+  id: number
+  slug: string
+  kind: ArticleKind
+  region: string
+  state: ArticleState
+  title_zh: string
+  summary_zh: string
+  body_html_zh: string
+  title_en: string | null
+  summary_en: string
+  body_html_en: string | null
+  tags: string[]
+  //! Web sizes by width in px ("400", "1200") → path under /media/covers/.
+  cover: Record<string, string> | null
+  published_at: string | null
+  updated_at: string
+  // Editors of the article's region only:
+  body_zh?: string
+  body_en?: string
+  author?: string
+  reviewer?: string
+  review_comment?: string
+  created_at?: string
+  submitted_at?: string | null
+  archived_at?: string | null
+}
+
+export interface SearchResult extends Omit<Article, 'body_html_zh' | 'body_html_en'> {
+  //! HTML-escaped text with each hit in <mark>; render with snippetSegments, never v-html.
+  snippet_html: string
+}
+
+export const catalogueCategories = [
+  'home_appliance', 'lighting', 'building_material', 'building_energy', 'vehicle', 'office_equipment', 'packaging', 'textile',
+  'renewable_energy', 'energy_storage', 'industrial_energy', 'transport', 'waste_recycling', 'water_saving', 'carbon_sink',
+  'digital_energy', 'other',
+] as const
+
+export interface CatalogueEntry {
+  id: number
+  kind: 'product' | 'technology'
+  name_zh: string
+  name_en: string | null
+  maker: string
+  category: string
+  region: string
+  description_zh: string
+  certification: { body: string; certificate: string; valid_until: string } | null
+  certified: boolean
+  footprint: { grams_per_unit: number; unit: string; source: string } | null
+  article_id: number | null
+  state: string
+  listed_at: string
+  updated_at: string
+  withdraw_reason?: string
+}
+
+export interface IdeaTopic {
+  id: number
+  title_zh: string
+  description_zh: string
+  state: 'open' | 'closed'
+  closes_at: string | null
+  created_at: string
+  ideas: number
+}
+
+export interface IdeaLink {
+  kind: 'methodology_proposal' | 'policy'
+  proposal_id: number | null
+  title: string
+  url: string
+}
+
+export interface Idea {
+  id: number
+  topic_id: number
+  title: string
+  body: string
+  display_name: string
+  state: 'pending' | 'visible' | 'rejected' | 'adopted'
+  supports: number
+  adoption_note: string
+  links: IdeaLink[]
+  created_at: string
+  adopted_at: string | null
+  contact?: string
+  moderation_reason?: string
+}
+
+// Themed campaigns (src/api/routes_campaign.cpp, docs/campaigns.md).
+export interface Campaign {
+  id: number
+  region: string
+  name_zh: string
+  name_en: string
+  announcement_zh: string
+  announcement_en: string
+  starts_at: string
+  ends_at: string
+  methodologies: string[]
+  multiplier: number
+  multiplier_permille: number
+  status: 'scheduled' | 'active' | 'ended' | 'cancelled'
+  cancel_reason: string
+  created_at: string
+}
+
+export interface CampaignFigures {
+  records: number
+  subjects: number
+  grams: number
+  points: number
+  bonus_points: number
+  days: { day: string; records: number; subjects: number; grams: number; points: number; bonus_points: number }[]
+}

@@ -17,6 +17,10 @@ import statsZhCN from './stats.zh-CN'
 import statsEn from './stats.en'
 import tradingZhCN from './trading.zh-CN'
 import tradingEn from './trading.en'
+import contentZhCN from './content.zh-CN'
+import contentEn from './content.en'
+import campaignsZhCN from './campaigns.zh-CN'
+import campaignsEn from './campaigns.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -33,8 +37,8 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   // The incentive pages keep their strings in a file pair of their own (same typing rule).
   messages: {
-    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN, ...programmesZhCN, ...statsZhCN, ...tradingZhCN },
-    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn, ...programmesEn, ...statsEn, ...tradingEn },
+    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN, ...programmesZhCN, ...statsZhCN, ...tradingZhCN, ...contentZhCN, ...campaignsZhCN },
+    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn, ...programmesEn, ...statsEn, ...tradingEn, ...contentEn, ...campaignsEn },
   },
 })
 

@@ -1,0 +1,50 @@
+import type { CampaignMessages } from './campaigns.zh-CN'
+
+const campaignsEn: CampaignMessages = {
+  campaignNav: {
+    public: 'Themed campaigns',
+    console: 'Manage campaigns',
+  },
+  campaignStatus: { scheduled: 'Scheduled', active: 'Running', ended: 'Ended', cancelled: 'Cancelled' },
+  campaigns: {
+    title: 'Themed campaigns',
+    lead: 'During campaigns such as National Low-Carbon Day and Energy Saving Week, the chosen methodologies earn points times a multiplier (the grams do not change). The regions’ campaigns and their published figures:',
+    status: 'Status',
+    anyStatus: 'Any status',
+    region: 'Region',
+    none: 'No campaigns',
+    window: 'When',
+    windowValue: '{from} to {to}',
+    multiplier: 'Points multiplier',
+    methodologies: 'Methodologies',
+    cancelledBecause: 'Cancelled: {reason}',
+    figures: 'Figures',
+    records: 'Records',
+    subjects: 'Participants',
+    kg: 'Reduction (kg)',
+    points: 'Points earned',
+    bonus: 'of which campaign bonus',
+    byDay: 'By day',
+    day: 'Day',
+  },
+  campaignConsole: {
+    title: 'Themed campaigns',
+    lead: 'Define a campaign for your region: its window, methodologies, points multiplier and announcement. It starts now or later and lasts at most 92 days; until it starts it can be cancelled with a reason.',
+    create: 'New campaign',
+    public: 'View the public page',
+    nameZh: 'Chinese name',
+    nameEn: 'English name (optional)',
+    startsAt: 'Starts at',
+    endsAt: 'Ends at',
+    multiplierHelp: 'Above 1 and at most 10, up to three decimals.',
+    announcementZh: 'Chinese announcement',
+    announcementEn: 'English announcement (optional)',
+    submit: 'Publish the campaign',
+    created: 'Published “{name}”',
+    cancel: 'Cancel the campaign',
+    cancelReason: 'Reason',
+    cancelled: 'Campaign cancelled',
+  },
+}
+
+export default campaignsEn

@@ -1,0 +1,50 @@
+// Themed campaigns: the public list with figures and the region console.
+const campaignsZhCN = {
+  campaignNav: {
+    public: '主题活动',
+    console: '主题活动管理',
+  },
+  campaignStatus: { scheduled: '未开始', active: '进行中', ended: '已结束', cancelled: '已取消' },
+  campaigns: {
+    title: '主题活动',
+    lead: '全国低碳日、节能宣传周等主题活动期间，指定方法学的低碳行为按倍数奖励积分（减排量不变）。以下是各地的活动和公布的统计。',
+    status: '状态',
+    anyStatus: '全部状态',
+    region: '地区',
+    none: '暂无主题活动',
+    window: '活动时间',
+    windowValue: '{from} 至 {to}',
+    multiplier: '积分倍数',
+    methodologies: '适用方法学',
+    cancelledBecause: '已取消：{reason}',
+    figures: '活动统计',
+    records: '记录数',
+    subjects: '参与人数',
+    kg: '减排量（千克）',
+    points: '发放积分',
+    bonus: '其中活动奖励',
+    byDay: '每日统计',
+    day: '日期',
+  },
+  campaignConsole: {
+    title: '主题活动管理',
+    lead: '为您负责的地区设置主题活动：时间窗口、适用方法学、积分倍数和公告。活动须从现在或以后开始，最长 92 天；开始前可说明理由取消。',
+    create: '新建主题活动',
+    public: '查看公开页面',
+    nameZh: '中文名称',
+    nameEn: '英文名称（可选）',
+    startsAt: '开始时间',
+    endsAt: '结束时间',
+    multiplierHelp: '大于 1、不超过 10，最多三位小数。',
+    announcementZh: '中文公告',
+    announcementEn: '英文公告（可选）',
+    submit: '发布活动',
+    created: '已发布“{name}”',
+    cancel: '取消活动',
+    cancelReason: '取消理由',
+    cancelled: '活动已取消',
+  },
+}
+
+export type CampaignMessages = typeof campaignsZhCN
+export default campaignsZhCN
