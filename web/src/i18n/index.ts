@@ -15,6 +15,8 @@ import programmesZhCN from './programmes.zh-CN'
 import programmesEn from './programmes.en'
 import statsZhCN from './stats.zh-CN'
 import statsEn from './stats.en'
+import assessmentZhCN from './assessment.zh-CN'
+import assessmentEn from './assessment.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -31,8 +33,8 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   // The incentive pages keep their strings in a file pair of their own (same typing rule).
   messages: {
-    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN, ...programmesZhCN, ...statsZhCN },
-    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn, ...programmesEn, ...statsEn },
+    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN, ...programmesZhCN, ...statsZhCN, ...assessmentZhCN },
+    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn, ...programmesEn, ...statsEn, ...assessmentEn },
   },
 })
 
