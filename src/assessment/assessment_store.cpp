@@ -1,5 +1,7 @@
 #include "assessment/assessment_store.h"
 
+#include <map>
+
 #include "store/database.h"
 
 namespace tph::assessment::detail {
@@ -93,22 +95,26 @@ void loadCities(soci::session& sql, Run& run) {
 }  // namespace
 
 std::optional<Scheme> findScheme(soci::session& sql, int year) {
-  soci::rowset<soci::row> rows =
-      (sql.prepare << "SELECT indicators_json, updated_by, updated_at_ms FROM assessment_schemes "
-                      "WHERE year = :y",
-       soci::use(year));
-  for (const auto& row : rows) {
-    Scheme s;
-    s.year = year;
-    auto indicators = indicatorsFromJson(json::parse(row.get<std::string>(0)));
-    if (!indicators) throw std::runtime_error("stored scheme of " + std::to_string(year));
-    s.indicators = std::move(*indicators);
-    s.updated_by = row.get<std::string>(1);
-    s.updated_at = fromEpochMs(store::rowInt64(row, 2));
-    s.published = publishedRunId(sql, year).has_value();
-    return s;
+  std::optional<Scheme> found;
+  {
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT indicators_json, updated_by, updated_at_ms FROM "
+                        "assessment_schemes WHERE year = :y",
+         soci::use(year));
+    for (const auto& row : rows) {
+      Scheme s;
+      s.year = year;
+      auto indicators = indicatorsFromJson(json::parse(row.get<std::string>(0)));
+      if (!indicators) throw std::runtime_error("stored scheme of " + std::to_string(year));
+      s.indicators = std::move(*indicators);
+      s.updated_by = row.get<std::string>(1);
+      s.updated_at = fromEpochMs(store::rowInt64(row, 2));
+      found = std::move(s);
+    }
   }
-  return std::nullopt;
+  // Read once the scheme's statement is done: one statement at a time on the session.
+  if (found) found->published = publishedRunId(sql, year).has_value();
+  return found;
 }
 
 void upsertScheme(soci::session& sql, int year, const std::vector<SchemeIndicator>& indicators,
@@ -185,13 +191,13 @@ std::optional<Run> findRun(soci::session& sql, std::int64_t id, bool with_cities
   long long key = id;
   std::string query = std::string(kRunColumns) + "WHERE id = :id";
   if (for_update && store::backendOf(sql) == store::Backend::kPostgresql) query += " FOR UPDATE";
-  soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(key));
-  for (const auto& row : rows) {
-    auto run = runFromRow(row);
-    if (with_cities) loadCities(sql, run);
-    return run;
+  std::optional<Run> found;
+  {
+    soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(key));
+    for (const auto& row : rows) found = runFromRow(row);
   }
-  return std::nullopt;
+  if (found && with_cities) loadCities(sql, *found);
+  return found;
 }
 
 std::vector<Run> listRuns(soci::session& sql, int year, int limit) {
