@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 #include "assessment/assessment_service.h"
 #include "auth/auth_service.h"
@@ -553,6 +555,32 @@ TEST_F(AssessmentTest, PublishingFreezesTheYear) {
     return 0;
   });
   EXPECT_EQ(events, 5);  // scheme, populations, two computations, publication
+}
+
+TEST_F(AssessmentTest, TwoRunsPublishedAtOnceLeaveOnePublished) {
+  seed();
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(assessments_.compute(province_, 2026)->id);
+  std::atomic<int> published{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (auto id : ids) {
+    threads.emplace_back([&, id] {
+      auto r = assessments_.publish(province_, id);
+      if (r.ok()) {
+        ++published;
+      } else if (r.error().code == ErrorCode::kConflict) {
+        ++refused;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(published.load(), 1);
+  EXPECT_EQ(refused.load(), 3);
+  auto runs = assessments_.runs(province_, 2026);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(std::count_if(runs->begin(), runs->end(),
+                          [](const auto& r) { return r.state == "published"; }),
+            1);
 }
 
 TEST_F(AssessmentTest, TheWorkbookAndThePdfCarryTheRanking) {
