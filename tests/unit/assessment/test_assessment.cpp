@@ -168,7 +168,8 @@ class AssessmentTest : public ::testing::Test {
     auto plan = pilot::planFromJson(json::parse(R"({
       "approach": "低碳出行与节约用电",
       "goals": [{"year": 2026, "participants": 4, "tonnes": 1, "merchants": 4, "methodologies": 2}],
-      "tasks": ["electricity"], "safeguards": "领导小组", "schedule": []})"));
+      "tasks": ["electricity"], "safeguards": "领导小组",
+      "schedule": [{"date": "2026-09-30", "title": "平台上线"}]})"));
     ASSERT_TRUE(plan.ok()) << plan.error().field;
     auto a = pilots.draft(sz_admin_, round->id, "440300", *plan);
     ASSERT_TRUE(a.ok()) << a.error().message;
@@ -427,7 +428,8 @@ TEST_F(AssessmentTest, FiguresAndScoresMatchTheHandComputedValues) {
   // 3 days delivered, 1 mismatched: 2 / 182 = 1.098 %; 10 × 1.098 / 100 = 0.109.
   EXPECT_EQ(result(sz, "data_linkage").figure_milli, 1'098);
   EXPECT_EQ(result(sz, "data_linkage").score_milli, 109);
-  EXPECT_EQ(sz.total_milli, 90'109);
+  // 10 + 16.25 + 20 + 11.25 + 10 + 2.5 + 10 + 0.109
+  EXPECT_EQ(sz.total_milli, 80'109);
   EXPECT_EQ(sz.rank, 1);
 
   const auto& gz = city(*run, "440100");
@@ -457,7 +459,7 @@ TEST_F(AssessmentTest, FiguresAndScoresMatchTheHandComputedValues) {
   // The stored run reads back the same.
   auto stored = assessments_.run(&province_, run->id);
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(city(*stored, "440300").total_milli, 90'109);
+  EXPECT_EQ(city(*stored, "440300").total_milli, 80'109);
   EXPECT_EQ(result(city(*stored, "440300"), "data_linkage").source,
             result(sz, "data_linkage").source);
   EXPECT_EQ(stored->content_sha256, run->content_sha256);
@@ -515,7 +517,7 @@ TEST_F(AssessmentTest, OnlyTheProvinceSetsAndComputesAndACityAdminSeesItsOwnPubl
   ASSERT_TRUE(assessments_.publish(province_, run->id).ok());
   auto own = assessments_.city(sz_admin_, run->id, "440300");
   ASSERT_TRUE(own.ok());
-  EXPECT_EQ(own->total_milli, 90'109);
+  EXPECT_EQ(own->total_milli, 80'109);
   EXPECT_EQ(assessments_.city(sz_admin_, run->id, "440100").error().code, ErrorCode::kForbidden);
   EXPECT_EQ(assessments_.city(gz_admin_, run->id, "440300").error().code, ErrorCode::kForbidden);
   EXPECT_TRUE(assessments_.run(nullptr, run->id).ok());
@@ -544,7 +546,7 @@ TEST_F(AssessmentTest, PublishingFreezesTheYear) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->id, second->id);
   EXPECT_EQ(again->content_sha256, second->content_sha256);
-  EXPECT_EQ(city(*again, "440300").total_milli, 90'109);
+  EXPECT_EQ(city(*again, "440300").total_milli, 80'109);
   EXPECT_TRUE(assessments_.scheme(province_, 2026)->published);
   // Every step is in the audit chain.
   std::int64_t events = 0;
@@ -596,7 +598,7 @@ TEST_F(AssessmentTest, TheWorkbookAndThePdfCarryTheRanking) {
   EXPECT_NE(strings.find("深圳市"), std::string::npos);
   EXPECT_NE(strings.find("广州市"), std::string::npos);
   EXPECT_NE(strings.find("registry.issued_units"), std::string::npos);  // the source query
-  EXPECT_NE(strings.find("90.109"), std::string::npos);                 // Shenzhen's total
+  EXPECT_NE(strings.find("80.109"), std::string::npos);                 // Shenzhen's total
   auto pdf = assessments_.reportPdf(&province_, run->id);
   ASSERT_TRUE(pdf.ok()) << pdf.error().message;
   EXPECT_EQ(pdf->substr(0, 4), "%PDF");
