@@ -7,6 +7,7 @@
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "assessment/assessment_service.h"
 #include "certify/certify_service.h"
 #include "certify/provenance_service.h"
 #include "content/catalogue_service.h"
@@ -27,8 +28,8 @@
 #include "methodology/methodology_service.h"
 #include "neutral/neutral_service.h"
 #include "pilot/fund_service.h"
-#include "privacy/personal_data_service.h"
 #include "pilot/pilot_service.h"
+#include "privacy/personal_data_service.h"
 #include "programme/programme_service.h"
 #include "region/campaign_service.h"
 #include "region/region_service.h"
@@ -56,6 +57,7 @@ struct ApiServer::Services {
         pilots(db, clock),
         funds(db, clock),
         programmes(db, clock),
+        assessments(db, clock),
         link_hub(options.link_key
                      ? std::make_unique<link::LinkHub>(
                            db, clock, *options.link_key,
@@ -91,6 +93,7 @@ struct ApiServer::Services {
   pilot::PilotService pilots;
   pilot::FundService funds;
   programme::ProgrammeService programmes;
+  assessment::AssessmentService assessments;
   std::unique_ptr<link::LinkHub> link_hub;  //!< null on a node without a link key
   incentive::CardService cards;
   incentive::RankingService rankings;
@@ -125,6 +128,7 @@ ApiServer::ApiServer(store::Database& db, const Clock& clock, ApiServerOptions o
   addFundRoutes(*router_, services_->funds);
   addPrivacyRoutes(*router_, services_->personal_data);
   addProgrammeRoutes(*router_, services_->programmes);
+  addAssessmentRoutes(*router_, services_->assessments);
   addLinkRoutes(*router_, services_->link_hub.get());
   addCardRoutes(*router_, services_->cards);
   addRankingRoutes(*router_, services_->rankings);

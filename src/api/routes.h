@@ -53,6 +53,9 @@ class FundService;
 namespace tph::programme {
 class ProgrammeService;
 }
+namespace tph::assessment {
+class AssessmentService;
+}
 namespace tph::link {
 class LinkHub;
 class CityNode;
@@ -110,6 +113,7 @@ void addPilotRoutes(Router& router, pilot::PilotService& pilots);
 void addFundRoutes(Router& router, pilot::FundService& funds);
 void addPrivacyRoutes(Router& router, privacy::PersonalDataService& personal_data);
 void addProgrammeRoutes(Router& router, programme::ProgrammeService& programmes);
+void addAssessmentRoutes(Router& router, assessment::AssessmentService& assessments);
 //! `hub` is null on a node without a link key: the link routes then answer 503.
 void addLinkRoutes(Router& router, link::LinkHub* hub);
 //! A city node's routes: submissions to the province, the outbox, the province's items.

@@ -1,7 +1,7 @@
 // Low-carbon creation programmes end to end: the province drafts and publishes hotel criteria, a
 // new user applies for a hotel in Nanshan with text and a PDF, the Shenzhen region admin scores
 // (first below a minimum, then passing) and awards, and the title appears on the public list
-// filtered by type and region, valid for the criteria's 36 months.
+// filtered by type and region, valid for the criteria's 36 months, with one point on the map.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { apiClient, checkA11y, desktop, launchBrowser, openPage, screenshot, signInUi, startServer } from './harness.mjs'
@@ -163,9 +163,15 @@ test('province publishes criteria, a user applies, the region admin scores and a
   assert.equal(await titleRow.getByTestId('valid-until').textContent(), titles[0].valid_until)
   assert.equal(titles[0].lon, 113.95)
   await vp.getByTestId('titles-total').getByText('共 1 项').waitFor()
-  // Another region's list does not have it.
+  // The map shows one point per listed title, filtered with the list.
+  const map = vp.getByTestId('guangdong-map')
+  await vp.locator('[data-testid=guangdong-map][data-points="1"]').waitFor()
+  assert.equal(await map.getAttribute('data-points'), String(titles.length))
+  await vp.getByTestId('titles-map-note').getByText('本页 1 个').waitFor()
+  // Another region's list does not have it, nor does its map.
   await vp.goto('/programmes?type=hotel&region=440100')
   await vp.getByText('暂无称号').waitFor()
+  await vp.locator('[data-testid=guangdong-map][data-points="0"]').waitFor()
   await screenshot(vp, 'programme-titles-desktop')
   await checkA11y(vp, 'programme-titles-desktop')
   await visitor.assertClean()

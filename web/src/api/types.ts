@@ -1061,3 +1061,69 @@ export interface CampaignFigures {
   bonus_points: number
   days: { day: string; records: number; subjects: number; grams: number; points: number; bonus_points: number }[]
 }
+// The cities' yearly target-responsibility assessment (docs/assessment.md). Figures and scores
+// are decimals with at most three places.
+export interface AssessmentIndicatorInfo {
+  key: string
+  name_zh: string
+  name_en: string
+  unit: string
+}
+export interface AssessmentRule {
+  kind: 'linear' | 'bands'
+  floor?: number
+  full?: number
+  bands?: { min: number; percent: number }[]
+}
+export interface AssessmentSchemeIndicator {
+  key: string
+  weight: number
+  rule: AssessmentRule
+}
+export interface AssessmentScheme {
+  year: number
+  indicators: AssessmentSchemeIndicator[]
+  updated_by: string
+  updated_at: string
+  published: boolean
+}
+export interface AssessmentPopulation {
+  region: string
+  residents: number
+  source: string
+  entered_by?: string
+  entered_at?: string
+}
+export interface AssessmentCityResult {
+  indicator: string
+  score: number
+  figure?: number //!< with the detail (the province, the city's admins)
+  note?: string
+  source?: Record<string, unknown>
+}
+export interface AssessmentCity {
+  region: string
+  name_zh: string
+  name_en: string
+  rank: number
+  total: number
+  results: AssessmentCityResult[]
+}
+export interface AssessmentRun {
+  id: number
+  year: number
+  state: 'computed' | 'published'
+  indicators: AssessmentSchemeIndicator[]
+  period_from: string
+  period_until: string
+  content_sha256: string
+  computed_by: string
+  computed_at: string
+  published_by: string
+  published_at: string | null
+  tie_rule: string
+  populations?: AssessmentPopulation[]
+  cities?: AssessmentCity[]
+  report_xlsx?: string
+  report_pdf?: string
+}

@@ -21,6 +21,8 @@ import contentZhCN from './content.zh-CN'
 import contentEn from './content.en'
 import campaignsZhCN from './campaigns.zh-CN'
 import campaignsEn from './campaigns.en'
+import assessmentZhCN from './assessment.zh-CN'
+import assessmentEn from './assessment.en'
 
 export type Locale = 'zh-CN' | 'en'
 export const locales: Locale[] = ['zh-CN', 'en']
@@ -37,8 +39,8 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   // The incentive pages keep their strings in a file pair of their own (same typing rule).
   messages: {
-    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN, ...programmesZhCN, ...statsZhCN, ...tradingZhCN, ...contentZhCN, ...campaignsZhCN },
-    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn, ...programmesEn, ...statsEn, ...tradingEn, ...contentEn, ...campaignsEn },
+    'zh-CN': { ...zhCN, ...incentivesZhCN, ...privacyZhCN, ...marketZhCN, ...engageZhCN, ...quarantineZhCN, ...programmesZhCN, ...statsZhCN, ...tradingZhCN, ...contentZhCN, ...campaignsZhCN, ...assessmentZhCN },
+    en: { ...en, ...incentivesEn, ...privacyEn, ...marketEn, ...engageEn, ...quarantineEn, ...programmesEn, ...statsEn, ...tradingEn, ...contentEn, ...campaignsEn, ...assessmentEn },
   },
 })
 

@@ -33,7 +33,8 @@ const programmesEn: ProgrammeMessages = {
     none: 'No titles yet',
     total: '{n} in all',
     revokedReason: 'Revoked: {reason}',
-    noMap: 'No map yet: each title’s coordinates are in the API (GET /api/v1/programmes/titles).',
+    mapLabel: 'Map of low-carbon titles in Guangdong',
+    mapNote: 'Each point is one title of the list ({n} on this page); click a city to filter by it. Coordinates are also in the API (GET /api/v1/programmes/titles).',
   },
   programmeApply: {
     title: 'Apply for a low-carbon title',

@@ -33,7 +33,8 @@ const programmesZhCN = {
     none: '暂无称号',
     total: '共 {n} 项',
     revokedReason: '撤销原因：{reason}',
-    noMap: '地图暂不提供：各称号的经纬度见 API（GET /api/v1/programmes/titles）。',
+    mapLabel: '广东省低碳创建称号分布图',
+    mapNote: '地图上每个点为列表中的一个称号（本页 {n} 个）；点击地市可按该市筛选，各称号的经纬度亦见 API（GET /api/v1/programmes/titles）。',
   },
   programmeApply: {
     title: '申报低碳创建',
