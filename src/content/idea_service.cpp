@@ -8,6 +8,7 @@
 #include "content/text_fields.h"
 #include "core/crypto.h"
 #include "methodology/methodology_service.h"
+#include "store/data_key.h"
 #include "store/database.h"
 
 namespace tph::content {
@@ -51,7 +52,7 @@ Idea withoutContact(Idea idea) {
 }  // namespace
 
 Idea IdeaService::opened(Idea idea) const {
-  idea.contact = db_.cipher().reveal(idea.contact, kIdeaContact);
+  idea.contact = store::dataCipher().reveal(idea.contact, kIdeaContact);
   return idea;
 }
 
@@ -115,8 +116,8 @@ Result<Idea> IdeaService::post(const auth::Principal* author, std::int64_t topic
     // Stored as it is compared: the address is counted, never kept in clear, and the contact is
     // sealed for the moderators.
     NewIdea stored = idea;
-    stored.client_address = db_.cipher().fingerprint(idea.client_address, kIdeaAddress);
-    stored.contact = db_.cipher().seal(idea.contact, kIdeaContact);
+    stored.client_address = store::dataCipher().fingerprint(idea.client_address, kIdeaAddress);
+    stored.contact = store::dataCipher().seal(idea.contact, kIdeaContact);
     if (detail::ideasFromAddressSince(sql, stored.client_address, now_ms - kHourMs) >=
         kMaxIdeasPerAddressPerHour) {
       return Error::rateLimited("at most " + std::to_string(kMaxIdeasPerAddressPerHour) +

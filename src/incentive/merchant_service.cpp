@@ -13,6 +13,7 @@
 #include "core/region_code.h"
 #include "incentive/incentive_common.h"
 #include "incentive/incentive_store.h"
+#include "store/data_key.h"
 #include "store/database.h"
 
 namespace tph::incentive {
@@ -122,7 +123,7 @@ constexpr const char* kMerchantContact = "merchants.contact";
 }  // namespace
 
 Merchant MerchantService::opened(Merchant m) const {
-  m.application.contact = db_.cipher().reveal(m.application.contact, kMerchantContact);
+  m.application.contact = store::dataCipher().reveal(m.application.contact, kMerchantContact);
   return m;
 }
 
@@ -135,7 +136,7 @@ Result<Merchant> MerchantService::apply(const Principal& caller,
     if (detail::licenceTaken(sql, application.licence_no))
       return Error::conflict("a merchant with this licence has applied or joined", "licence_no");
     MerchantApplication sealed = application;
-    sealed.contact = db_.cipher().seal(application.contact, kMerchantContact);
+    sealed.contact = store::dataCipher().seal(application.contact, kMerchantContact);
     auto id = detail::insertMerchant(sql, sealed, caller.user_id, toEpochMs(clock_.now()));
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(),

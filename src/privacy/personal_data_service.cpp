@@ -10,6 +10,7 @@
 #include "methodology/personal_data.h"
 #include "neutral/personal_data.h"
 #include "programme/personal_data.h"
+#include "store/data_key.h"
 #include "store/database.h"
 
 namespace tph::privacy {
@@ -28,7 +29,7 @@ bool selfDeletable(const auth::RoleGrant& grant) {
 
 std::int64_t sealPlainPersonalData(store::Database& db) {
   return db.transaction([&](soci::session& sql) -> Result<std::int64_t> {
-           const FieldCipher& cipher = db.cipher();
+           const FieldCipher& cipher = store::dataCipher();
            return methodology::sealPlainContacts(sql, cipher) +
                   incentive::sealPlainContacts(sql, cipher) +
                   content::sealPlainContacts(sql, cipher) +
@@ -47,7 +48,7 @@ Result<nlohmann::json> PersonalDataService::exportData(const auth::Principal& ca
     out.update(account::exportAccountData(sql, id));
     out.update(ingest::exportSubjectData(sql, id));
     out.update(incentive::exportIncentiveData(sql, id));
-    const FieldCipher& cipher = db_.cipher();
+    const FieldCipher& cipher = store::dataCipher();
     out["methodology_proposals"] = methodology::exportProposals(sql, cipher, id);
     out.update(content::exportIdeas(sql, cipher, id));
     out["programme_applications"] = programme::exportApplications(sql, cipher, id);

@@ -11,6 +11,7 @@
 #include "core/crypto.h"
 #include "core/region_code.h"
 #include "programme/programme_store.h"
+#include "store/data_key.h"
 #include "store/database.h"
 
 namespace tph::programme {
@@ -498,14 +499,14 @@ Result<Application> ProgrammeService::draftApplication(const auth::Principal& ca
     TPH_TRY(checkEvidenceKeys(criteria->content, details));
     auto now_ms = toEpochMs(clock_.now());
     auto id = detail::insertApplication(sql, *criteria_id, programme_type,
-                                        sealedDetails(db_.cipher(), details), caller.user_id, now_ms);
+                                        sealedDetails(store::dataCipher(), details), caller.user_id, now_ms);
     auto payload = detailsAuditJson(details);
     payload["type"] = programme_type;
     payload["criteria_id"] = *criteria_id;
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(), "programme.application.draft",
                              "programme_application:" + std::to_string(id), payload});
-    return load(sql, db_.cipher(), *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -522,12 +523,12 @@ Result<Application> ProgrammeService::reviseApplication(const auth::Principal& c
     auto criteria = detail::findCriteria(sql, row->criteria_id, false);
     TPH_TRY(checkEntityRegion(sql, details.region_code));
     TPH_TRY(checkEvidenceKeys(criteria->content, details));
-    detail::updateDetails(sql, id, sealedDetails(db_.cipher(), details), toEpochMs(clock_.now()));
+    detail::updateDetails(sql, id, sealedDetails(store::dataCipher(), details), toEpochMs(clock_.now()));
     audit::appendAuditEvent(
         sql, clock_,
         {caller.auditActor(), "programme.application.revise",
          "programme_application:" + std::to_string(id), detailsAuditJson(details)});
-    return load(sql, db_.cipher(), *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -614,7 +615,7 @@ Result<Application> ProgrammeService::submit(const auth::Principal& caller, std:
                              {{"region", row->details.region_code},
                               {"type", row->programme_type},
                               {"criteria_id", row->criteria_id}}});
-    return load(sql, db_.cipher(), *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -622,7 +623,7 @@ Result<Application> ProgrammeService::application(const auth::Principal& caller,
   return db_.read([&](soci::session& sql) -> Result<Application> {
     auto row = detail::findApplication(sql, id, false);
     if (!row || !mayRead(caller, *row)) return applicationNotFound(id);
-    return load(sql, db_.cipher(), *row);
+    return load(sql, store::dataCipher(), *row);
   });
 }
 
@@ -639,7 +640,7 @@ std::vector<Application> ProgrammeService::applications(const auth::Principal& c
     std::vector<Application> out;
     for (auto id :
          detail::applicationIds(sql, filter, caller.user_id, prefixes, all, kMaxPageSize)) {
-      out.push_back(load(sql, db_.cipher(), *detail::findApplication(sql, id, false)));
+      out.push_back(load(sql, store::dataCipher(), *detail::findApplication(sql, id, false)));
     }
     return out;
   });
@@ -686,7 +687,7 @@ Result<Application> ProgrammeService::score(const auth::Principal& caller, std::
                               {"total_milli", assessment.evaluation.total_milli},
                               {"passed", assessment.evaluation.passed},
                               {"below_minimum", assessment.evaluation.below_minimum}}});
-    return load(sql, db_.cipher(), *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -740,7 +741,7 @@ Result<Application> ProgrammeService::award(const auth::Principal& caller, std::
                               {"total_milli", t.total_milli},
                               {"awarded_on", t.awarded_on},
                               {"valid_until", t.valid_until}}});
-    return load(sql, db_.cipher(), *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -766,7 +767,7 @@ Result<Application> ProgrammeService::reject(const auth::Principal& caller, std:
                              "programme.application.reject",
                              "programme_application:" + std::to_string(id),
                              {{"region", row->details.region_code}, {"reason", reason}}});
-    return load(sql, db_.cipher(), *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 

@@ -1,11 +1,33 @@
 #include "store/data_key.h"
 
 #include <memory>
+#include <mutex>
 #include <set>
 #include <utility>
 #include <vector>
 
 namespace tph::store {
+
+namespace {
+
+std::mutex cipher_mutex;
+std::shared_ptr<const FieldCipher> current_cipher;
+// Keys replaced stay alive, so a reference handed out before never dangles.
+std::vector<std::shared_ptr<const FieldCipher>> replaced_ciphers;
+
+void setDataCipher(std::shared_ptr<const FieldCipher> cipher) {
+  std::lock_guard lock(cipher_mutex);
+  if (current_cipher) replaced_ciphers.push_back(std::move(current_cipher));
+  current_cipher = std::move(cipher);
+}
+
+}  // namespace
+
+const FieldCipher& dataCipher() {
+  std::lock_guard lock(cipher_mutex);
+  if (!current_cipher) current_cipher = std::make_shared<const FieldCipher>(FieldCipher::generate());
+  return *current_cipher;
+}
 
 Status attachDataKey(Database& db, const std::filesystem::path& file, const Clock& clock) {
   std::set<std::string> registered;
@@ -47,7 +69,7 @@ Status attachDataKey(Database& db, const std::filesystem::path& file, const Cloc
     });
     if (!stored) return stored.error();
   }
-  db.setCipher(std::make_shared<const FieldCipher>(std::move(*cipher)));
+  setDataCipher(std::make_shared<const FieldCipher>(std::move(*cipher)));
   return {};
 }
 

@@ -169,11 +169,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& url, Databas
 }
 
 Database::Database(Backend backend, std::string url, std::size_t pool_size)
-    : backend_(backend),
-      url_(std::move(url)),
-      pool_(pool_size),
-      pool_size_(pool_size),
-      cipher_(std::make_shared<const FieldCipher>(FieldCipher::generate())) {}
+    : backend_(backend), url_(std::move(url)), pool_(pool_size), pool_size_(pool_size) {}
 
 Database::~Database() = default;
 

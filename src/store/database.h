@@ -13,7 +13,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "core/field_cipher.h"
 #include "core/result.h"
 
 namespace tph::store {
@@ -43,12 +42,6 @@ class Database {
 
   Backend backend() const { return backend_; }
   const std::string& url() const { return url_; }
-
-  //! The data key personal columns are sealed with (core/field_cipher.h). A database opens with a
-  //! random key of its own — fine for tests and throwaway files; the CLI attaches the deployment's
-  //! key (store/data_key.h) before anything is read or written.
-  const FieldCipher& cipher() const { return *cipher_; }
-  void setCipher(std::shared_ptr<const FieldCipher> cipher) { cipher_ = std::move(cipher); }
   PoolStats stats() const;
 
   //! Runs fn(soci::session&) inside one transaction. fn returns Result<T>; an error result rolls
@@ -106,7 +99,6 @@ class Database {
   std::size_t pool_size_;
   std::atomic<std::size_t> in_use_{0};
   std::atomic<std::uint64_t> leases_total_{0};
-  std::shared_ptr<const FieldCipher> cipher_;
 };
 
 //! Parses a database URL into its backend and SOCI connection string, or an error naming "db".

@@ -7,6 +7,7 @@
 
 #include "audit/audit_log.h"
 #include "core/crypto.h"
+#include "core/field_cipher.h"
 #include "methodology/methodology_service.h"
 #include "region/region_service.h"
 #include "store/database.h"

@@ -12,6 +12,7 @@
 #include "auth/auth_service.h"
 #include "programme/programme_service.h"
 #include "region/region_service.h"
+#include "store/data_key.h"
 #include "store/database.h"
 #include "test_database.h"
 
@@ -350,7 +351,7 @@ TEST_F(ProgrammeTest, TheContactIsSealedAtRestAndReadBackByThoseWhoMaySeeIt) {
     sql << "SELECT contact FROM programme_applications", soci::into(stored);
     EXPECT_TRUE(FieldCipher::isSealed(stored)) << stored;
     EXPECT_EQ(stored.find("0752"), std::string::npos);
-    EXPECT_EQ(t_.db().cipher().reveal(stored, "programme_applications.contact"),
+    EXPECT_EQ(store::dataCipher().reveal(stored, "programme_applications.contact"),
               "王经理 0752-0000000");
   });
   auto draft = programmes_.draftApplication(applicant_, "hotel", hotel());

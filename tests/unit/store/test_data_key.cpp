@@ -34,10 +34,10 @@ class DataKeyTest : public ::testing::Test {
 TEST_F(DataKeyTest, TheFirstKeyIsRegisteredAndAnotherRefused) {
   auto file = dir_ / "data.key";
   ASSERT_TRUE(attachDataKey(t_.db(), file, clock_).ok());
-  auto key_id = t_.db().cipher().keyId();
+  auto key_id = store::dataCipher().keyId();
   EXPECT_EQ(registered(), std::vector<std::string>{key_id});
   ASSERT_TRUE(attachDataKey(t_.db(), file, clock_).ok());  // again: the same key
-  EXPECT_EQ(t_.db().cipher().keyId(), key_id);
+  EXPECT_EQ(store::dataCipher().keyId(), key_id);
 
   auto other = dir_ / "other.key";
   auto refused = attachDataKey(t_.db(), other, clock_);
@@ -45,19 +45,19 @@ TEST_F(DataKeyTest, TheFirstKeyIsRegisteredAndAnotherRefused) {
   EXPECT_EQ(refused.error().field, "data_key");
   EXPECT_NE(refused.error().message.find(key_id), std::string::npos);
   EXPECT_FALSE(fs::exists(other));  // no stray key file made for a database that has one
-  EXPECT_EQ(t_.db().cipher().keyId(), key_id);
+  EXPECT_EQ(store::dataCipher().keyId(), key_id);
   EXPECT_EQ(registered(), std::vector<std::string>{key_id});
 
   ASSERT_TRUE(FieldCipher::loadOrCreate(other).ok());
   refused = attachDataKey(t_.db(), other, clock_);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("sealed under " + key_id), std::string::npos);
-  EXPECT_EQ(t_.db().cipher().keyId(), key_id);
+  EXPECT_EQ(store::dataCipher().keyId(), key_id);
 }
 
 TEST_F(DataKeyTest, ClearValuesFromBeforeAreSealedInPlace) {
   ASSERT_TRUE(attachDataKey(t_.db(), dir_ / "data.key", clock_).ok());
-  const auto& cipher = t_.db().cipher();
+  const auto& cipher = store::dataCipher();
   auto sealed = t_.db().transaction([&](soci::session& sql) -> Result<std::int64_t> {
     sql << "CREATE TABLE seal_probe (id BIGINT PRIMARY KEY, contact TEXT NOT NULL)";
     sql << "INSERT INTO seal_probe (id, contact) VALUES (1, '0755-1234')";
