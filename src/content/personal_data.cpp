@@ -42,8 +42,8 @@ std::int64_t sealPlainContacts(soci::session& sql, const FieldCipher& cipher) {
                                                   "WHERE client_address <> ''";
     for (const auto& row : rows) {
       auto address = store::rowText(row, 1);
-      bool fingerprinted = address.size() == 64 && address.find_first_not_of(
-                                                       "0123456789abcdef") == std::string::npos;
+      bool fingerprinted = address.size() == 64 &&
+                           address.find_first_not_of("0123456789abcdef") == std::string::npos;
       if (!fingerprinted) plain.emplace_back(store::rowInt64(row, 0), std::move(address));
     }
   }

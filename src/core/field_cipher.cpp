@@ -16,7 +16,9 @@ namespace {
 constexpr std::string_view kPrefix = "sealed:1:";
 constexpr std::size_t kKeyIdHex = 16;
 
-std::string keyIdFor(std::string_view key) { return sha256Hex(key).substr(0, kKeyIdHex); }
+std::string keyIdFor(std::string_view key) {
+  return sha256Hex(key).substr(0, kKeyIdHex);
+}
 
 std::string toBase64(std::string_view bytes) {
   std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
@@ -57,7 +59,9 @@ FieldCipher::FieldCipher(std::string key) : key_(std::move(key)) {
   key_id_ = keyIdFor(key_);
 }
 
-FieldCipher FieldCipher::generate() { return FieldCipher(randomBytes(kKeyBytes)); }
+FieldCipher FieldCipher::generate() {
+  return FieldCipher(randomBytes(kKeyBytes));
+}
 
 Result<FieldCipher> FieldCipher::load(const std::filesystem::path& file) {
   std::error_code ec;
@@ -86,7 +90,9 @@ Result<FieldCipher> FieldCipher::loadOrCreate(const std::filesystem::path& file)
   return cipher;
 }
 
-bool FieldCipher::isSealed(std::string_view stored) { return stored.starts_with(kPrefix); }
+bool FieldCipher::isSealed(std::string_view stored) {
+  return stored.starts_with(kPrefix);
+}
 
 std::string FieldCipher::keyIdOf(std::string_view stored) {
   if (!isSealed(stored)) return {};

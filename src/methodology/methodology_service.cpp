@@ -412,7 +412,8 @@ Result<Proposal> MethodologyService::propose(const std::optional<Principal>& cal
 }
 
 Result<std::vector<Proposal>> MethodologyService::proposals(const Principal& caller) {
-  auto all = db_.read([&](soci::session& sql) { return detail::listProposals(sql, store::dataCipher()); });
+  auto all =
+      db_.read([&](soci::session& sql) { return detail::listProposals(sql, store::dataCipher()); });
   std::vector<Proposal> out;
   for (auto& p : all) {
     if (caller.administersRegion(p.region_code) || p.proposer_user_id == caller.user_id)

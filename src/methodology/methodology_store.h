@@ -48,7 +48,8 @@ std::vector<VersionComment> loadComments(soci::session& sql, std::int64_t row_id
 std::int64_t insertProposal(soci::session& sql, const FieldCipher& cipher, const Proposal& proposal,
                             std::int64_t now_ms);
 std::vector<Proposal> listProposals(soci::session& sql, const FieldCipher& cipher);
-std::optional<Proposal> findProposal(soci::session& sql, const FieldCipher& cipher, std::int64_t id);
+std::optional<Proposal> findProposal(soci::session& sql, const FieldCipher& cipher,
+                                     std::int64_t id);
 void setProposalStatus(soci::session& sql, std::int64_t id, const std::string& status);
 
 }  // namespace tph::methodology::detail

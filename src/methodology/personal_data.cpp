@@ -5,7 +5,8 @@
 
 namespace tph::methodology {
 
-nlohmann::json exportProposals(soci::session& sql, const FieldCipher& cipher, std::int64_t user_id) {
+nlohmann::json exportProposals(soci::session& sql, const FieldCipher& cipher,
+                               std::int64_t user_id) {
   auto rows = store::queryAsJson(
       sql,
       "SELECT id, title, domain, description, contact, region_code AS region, status, "

@@ -28,13 +28,13 @@ bool selfDeletable(const auth::RoleGrant& grant) {
 }  // namespace
 
 std::int64_t sealPlainPersonalData(store::Database& db) {
-  return db.transaction([&](soci::session& sql) -> Result<std::int64_t> {
-           const FieldCipher& cipher = store::dataCipher();
-           return methodology::sealPlainContacts(sql, cipher) +
-                  incentive::sealPlainContacts(sql, cipher) +
-                  content::sealPlainContacts(sql, cipher) +
-                  programme::sealPlainContacts(sql, cipher);
-         })
+  return db
+      .transaction([&](soci::session& sql) -> Result<std::int64_t> {
+        const FieldCipher& cipher = store::dataCipher();
+        return methodology::sealPlainContacts(sql, cipher) +
+               incentive::sealPlainContacts(sql, cipher) + content::sealPlainContacts(sql, cipher) +
+               programme::sealPlainContacts(sql, cipher);
+      })
       .value();
 }
 

@@ -499,7 +499,8 @@ Result<Application> ProgrammeService::draftApplication(const auth::Principal& ca
     TPH_TRY(checkEvidenceKeys(criteria->content, details));
     auto now_ms = toEpochMs(clock_.now());
     auto id = detail::insertApplication(sql, *criteria_id, programme_type,
-                                        sealedDetails(store::dataCipher(), details), caller.user_id, now_ms);
+                                        sealedDetails(store::dataCipher(), details), caller.user_id,
+                                        now_ms);
     auto payload = detailsAuditJson(details);
     payload["type"] = programme_type;
     payload["criteria_id"] = *criteria_id;
@@ -523,7 +524,8 @@ Result<Application> ProgrammeService::reviseApplication(const auth::Principal& c
     auto criteria = detail::findCriteria(sql, row->criteria_id, false);
     TPH_TRY(checkEntityRegion(sql, details.region_code));
     TPH_TRY(checkEvidenceKeys(criteria->content, details));
-    detail::updateDetails(sql, id, sealedDetails(store::dataCipher(), details), toEpochMs(clock_.now()));
+    detail::updateDetails(sql, id, sealedDetails(store::dataCipher(), details),
+                          toEpochMs(clock_.now()));
     audit::appendAuditEvent(
         sql, clock_,
         {caller.auditActor(), "programme.application.revise",

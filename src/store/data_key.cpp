@@ -25,7 +25,8 @@ void setDataCipher(std::shared_ptr<const FieldCipher> cipher) {
 
 const FieldCipher& dataCipher() {
   std::lock_guard lock(cipher_mutex);
-  if (!current_cipher) current_cipher = std::make_shared<const FieldCipher>(FieldCipher::generate());
+  if (!current_cipher)
+    current_cipher = std::make_shared<const FieldCipher>(FieldCipher::generate());
   return *current_cipher;
 }
 
@@ -58,8 +59,8 @@ Status attachDataKey(Database& db, const std::filesystem::path& file, const Cloc
         sql << "SELECT COUNT(*) FROM data_keys WHERE key_id = :k", soci::use(key_id),
             soci::into(same);
         if (same == 0) {
-          return Error::invalid("data_key",
-                                "another data key was registered for this database at the same time");
+          return Error::invalid(
+              "data_key", "another data key was registered for this database at the same time");
         }
         return {};
       }
@@ -73,8 +74,9 @@ Status attachDataKey(Database& db, const std::filesystem::path& file, const Cloc
   return {};
 }
 
-std::int64_t sealPlainColumn(soci::session& sql, const FieldCipher& cipher, const std::string& table,
-                             const std::string& id_column, const std::string& column) {
+std::int64_t sealPlainColumn(soci::session& sql, const FieldCipher& cipher,
+                             const std::string& table, const std::string& id_column,
+                             const std::string& column) {
   std::vector<std::pair<std::int64_t, std::string>> plain;
   soci::rowset<soci::row> rows =
       (sql.prepare << "SELECT " + id_column + ", " + column + " FROM " + table + " WHERE " +
