@@ -34,6 +34,9 @@ int runMigrate(const MigrateOptions& options) {
   if (!report) return fail(report.error());
   std::printf("schema: version %d (%d applied now)\n", report->current_version,
               report->applied_now);
+  if (auto attached = attachDataKey(**db, options.common, *config, clock); !attached) {
+    return fail(attached.error());
+  }
   std::string data_dir = config->get(kDataDirSetting, options.data_dir);
   auto regions = loadRegionFile(**db, clock, data_dir, "cli");
   if (!regions) return fail(regions.error());

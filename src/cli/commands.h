@@ -21,12 +21,19 @@ namespace tph::cli {
 struct CommonOptions {
   std::optional<std::string> config;
   std::optional<std::string> db;
+  std::optional<std::string> data_key_file;
 };
 
-//! Adds --config and --db to a subcommand.
+//! Adds --config, --db and --data-key-file to a subcommand.
 void addCommonOptions(CLI::App& command, CommonOptions& options);
 
-//! Loads the config and opens the database the options name, migrating it to this binary's schema.
+//! Attaches the deployment's data key to a migrated database and seals what rows written before
+//! sealing began hold in clear (store/data_key.h, privacy::sealPlainPersonalData).
+Status attachDataKey(store::Database& db, const CommonOptions& options, const Config& config,
+                     const Clock& clock);
+
+//! Loads the config and opens the database the options name, migrating it to this binary's schema
+//! and attaching its data key.
 Result<std::unique_ptr<store::Database>> openMigratedDatabase(const CommonOptions& options,
                                                               const Config& config,
                                                               const Clock& clock);

@@ -40,6 +40,8 @@ inline constexpr Setting kSessionTtlSetting{"session_ttl_minutes", "TPH_SESSION_
 inline constexpr Setting kBodyLimitSetting{"body_limit_bytes", "TPH_BODY_LIMIT_BYTES", "67108864"};
 //! The platform's Ed25519 key for signing audit heads; created on first start.
 inline constexpr Setting kAuditKeySetting{"audit_key", "TPH_AUDIT_KEY", "var/audit_ed25519.key"};
+//! The data key personal columns are sealed with (core/field_cipher.h); created with the database.
+inline constexpr Setting kDataKeySetting{"data_key_file", "TPH_DATA_KEY_FILE", "var/data.key"};
 //! The site's public base URL, for absolute links in feeds, the sitemap and Open Graph tags.
 inline constexpr Setting kPublicUrlSetting{"public_url", "TPH_PUBLIC_URL", "http://127.0.0.1:8080"};
 inline constexpr Setting kLogLevelSetting{"log_level", "TPH_LOG_LEVEL", "info"};

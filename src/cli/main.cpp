@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "privacy/personal_data_service.h"
+#include "store/data_key.h"
 #include "store/database.h"
 #include "store/migrations.h"
 
@@ -12,6 +14,18 @@ void addCommonOptions(CLI::App& command, CommonOptions& options) {
   command.add_option("--db", options.db,
                      "database URL: sqlite:PATH or postgresql://USER@HOST:PORT/DB "
                      "(also TPH_DATABASE_URL; default sqlite:var/tanpuhui.db)");
+  command.add_option("--data-key-file", options.data_key_file,
+                     "the key personal data is sealed with, created with a new database (also "
+                     "TPH_DATA_KEY_FILE; default var/data.key)");
+}
+
+Status attachDataKey(store::Database& db, const CommonOptions& options, const Config& config,
+                     const Clock& clock) {
+  TPH_TRY(store::attachDataKey(db, config.get(kDataKeySetting, options.data_key_file), clock));
+  if (auto sealed = privacy::sealPlainPersonalData(db); sealed > 0) {
+    spdlog::info("sealed {} personal values stored in clear", sealed);
+  }
+  return {};
 }
 
 int fail(const Error& error) {
@@ -34,6 +48,7 @@ Result<std::unique_ptr<store::Database>> openMigratedDatabase(const CommonOption
     spdlog::info("database migrated to version {} ({} applied)", report->current_version,
                  report->applied_now);
   }
+  TPH_TRY(attachDataKey(**db, options, config, clock));
   return std::move(*db);
 }
 

@@ -8,6 +8,7 @@
 #include "content/text_fields.h"
 #include "core/crypto.h"
 #include "methodology/methodology_service.h"
+#include "store/data_key.h"
 #include "store/database.h"
 
 namespace tph::content {
@@ -39,6 +40,9 @@ Error noIdea(std::int64_t id) {
   return Error::notFound("no idea " + std::to_string(id), "id");
 }
 
+constexpr const char* kIdeaContact = "content_ideas.contact";
+constexpr const char* kIdeaAddress = "content_ideas.client_address";
+
 //! What the public sees of an idea: never the contact.
 Idea withoutContact(Idea idea) {
   idea.contact.clear();
@@ -46,6 +50,11 @@ Idea withoutContact(Idea idea) {
 }
 
 }  // namespace
+
+Idea IdeaService::opened(Idea idea) const {
+  idea.contact = store::dataCipher().reveal(idea.contact, kIdeaContact);
+  return idea;
+}
 
 Result<IdeaTopic> IdeaService::openTopic(const auth::Principal& caller, const std::string& title_zh,
                                          const std::string& description_zh,
@@ -104,14 +113,19 @@ Result<Idea> IdeaService::post(const auth::Principal* author, std::int64_t topic
       return Error::conflict("the topic no longer takes ideas", "topic_id");
     }
     auto now_ms = toEpochMs(now);
-    if (detail::ideasFromAddressSince(sql, idea.client_address, now_ms - kHourMs) >=
+    // Stored as it is compared: the address is counted, never kept in clear, and the contact is
+    // sealed for the moderators.
+    NewIdea stored = idea;
+    stored.client_address = store::dataCipher().fingerprint(idea.client_address, kIdeaAddress);
+    stored.contact = store::dataCipher().seal(idea.contact, kIdeaContact);
+    if (detail::ideasFromAddressSince(sql, stored.client_address, now_ms - kHourMs) >=
         kMaxIdeasPerAddressPerHour) {
       return Error::rateLimited("at most " + std::to_string(kMaxIdeasPerAddressPerHour) +
                                 " ideas an hour from one address");
     }
     std::optional<std::int64_t> author_id;
     if (author) author_id = author->user_id;
-    auto id = detail::insertIdea(sql, topic_id, idea, author_id, now_ms);
+    auto id = detail::insertIdea(sql, topic_id, stored, author_id, now_ms);
     // The contact is personal data: the chain keeps its hash only.
     audit::appendAuditEvent(sql, clock_,
                             {author ? author->auditActor() : "public",
@@ -143,7 +157,7 @@ Result<std::vector<Idea>> IdeaService::pending(const auth::Principal& caller) {
   return db_.read([&](soci::session& sql) {
     std::vector<Idea> out;
     for (auto id : detail::ideaIds(sql, std::nullopt, {"pending"}, false)) {
-      out.push_back(*detail::findIdea(sql, id));
+      out.push_back(opened(*detail::findIdea(sql, id)));
     }
     return out;
   });
@@ -167,7 +181,7 @@ Result<Idea> IdeaService::moderate(const auth::Principal& caller, std::int64_t i
                              approve ? "content.idea.approve" : "content.idea.reject",
                              "idea:" + std::to_string(id),
                              {{"reason", reason}}});
-    return *detail::findIdea(sql, id);
+    return opened(*detail::findIdea(sql, id));
   });
 }
 

@@ -90,6 +90,9 @@ class IdeaService {
                      const std::vector<IdeaLink>& links);
 
  private:
+  //! `idea` with its contact opened, for moderators.
+  Idea opened(Idea idea) const;
+
   store::Database& db_;
   const Clock& clock_;
   methodology::MethodologyService& methodologies_;

@@ -14,6 +14,8 @@
 namespace tph::incentive::detail {
 
 // ------------------------------------------------------------------ merchants
+//! `merchant.application.contact` as stored: sealed (merchants.contact, core/field_cipher.h);
+//! MerchantService opens it for the callers it answers.
 struct MerchantRow {
   Merchant merchant;
   std::optional<std::int64_t> ledger_account_id;
@@ -21,6 +23,7 @@ struct MerchantRow {
 std::optional<MerchantRow> loadMerchant(soci::session& sql, std::int64_t id);
 bool licenceTaken(soci::session& sql, const std::string& licence_no);
 bool regionExists(soci::session& sql, const std::string& code);
+//! `a.contact` arrives sealed.
 std::int64_t insertMerchant(soci::session& sql, const MerchantApplication& a,
                             std::int64_t applicant_user_id, std::int64_t now_ms);
 //! Records a decision on a pending merchant; false when it was no longer pending.

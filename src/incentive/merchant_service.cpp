@@ -13,6 +13,7 @@
 #include "core/region_code.h"
 #include "incentive/incentive_common.h"
 #include "incentive/incentive_store.h"
+#include "store/data_key.h"
 #include "store/database.h"
 
 namespace tph::incentive {
@@ -117,7 +118,14 @@ json offerAudit(const OfferFields& f) {
           {"regions", f.regions}};
 }
 
+constexpr const char* kMerchantContact = "merchants.contact";
+
 }  // namespace
+
+Merchant MerchantService::opened(Merchant m) const {
+  m.application.contact = store::dataCipher().reveal(m.application.contact, kMerchantContact);
+  return m;
+}
 
 Result<Merchant> MerchantService::apply(const Principal& caller,
                                         const MerchantApplication& application) {
@@ -127,7 +135,9 @@ Result<Merchant> MerchantService::apply(const Principal& caller,
       return Error::invalid("region", "unknown region " + application.region_code);
     if (detail::licenceTaken(sql, application.licence_no))
       return Error::conflict("a merchant with this licence has applied or joined", "licence_no");
-    auto id = detail::insertMerchant(sql, application, caller.user_id, toEpochMs(clock_.now()));
+    MerchantApplication sealed = application;
+    sealed.contact = store::dataCipher().seal(application.contact, kMerchantContact);
+    auto id = detail::insertMerchant(sql, sealed, caller.user_id, toEpochMs(clock_.now()));
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(),
                              "merchant.apply",
@@ -135,7 +145,7 @@ Result<Merchant> MerchantService::apply(const Principal& caller,
                              {{"name", application.name},
                               {"licence_no", application.licence_no},
                               {"region", application.region_code}}});
-    return detail::loadMerchant(sql, id)->merchant;
+    return opened(detail::loadMerchant(sql, id)->merchant);
   });
 }
 
@@ -165,7 +175,7 @@ Result<Merchant> MerchantService::decide(const Principal& caller, std::int64_t m
                              approve ? "merchant.approve" : "merchant.reject",
                              "merchant:" + std::to_string(merchant_id),
                              {{"reason", reason}}});
-    return detail::loadMerchant(sql, merchant_id)->merchant;
+    return opened(detail::loadMerchant(sql, merchant_id)->merchant);
   });
 }
 
@@ -176,7 +186,7 @@ Result<std::vector<Merchant>> MerchantService::merchants(const Principal& caller
   return db_.read([&](soci::session& sql) -> Result<std::vector<Merchant>> {
     std::vector<Merchant> out;
     for (auto& row : detail::listMerchants(sql, status))
-      if (canSeeMerchant(caller, row.merchant)) out.push_back(std::move(row.merchant));
+      if (canSeeMerchant(caller, row.merchant)) out.push_back(opened(std::move(row.merchant)));
     return out;
   });
 }
@@ -186,7 +196,7 @@ Result<Merchant> MerchantService::merchant(const Principal& caller, std::int64_t
     auto m = detail::loadMerchant(sql, merchant_id);
     if (!m || !canSeeMerchant(caller, m->merchant))
       return Error::notFound("no such merchant", "merchant_id");
-    return m->merchant;
+    return opened(m->merchant);
   });
 }
 
@@ -480,7 +490,7 @@ Result<SettlementStatement> MerchantService::settlement(const Principal& caller,
     if (!m || !canSeeMerchant(caller, m->merchant))
       return Error::notFound("no such merchant", "merchant_id");
     SettlementStatement s;
-    s.merchant = m->merchant;
+    s.merchant = opened(m->merchant);
     s.month = month;
     s.generated_at = clock_.now();
     std::int64_t from = toEpochMs(range->first), to = toEpochMs(range->second);

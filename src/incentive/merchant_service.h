@@ -176,6 +176,9 @@ class MerchantService {
                                          const std::string& month);
 
  private:
+  //! `m` with its contact opened, as callers see it.
+  Merchant opened(Merchant m) const;
+
   store::Database& db_;
   const Clock& clock_;
   account::CarbonAccountService& accounts_;

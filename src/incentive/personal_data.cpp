@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "incentive/incentive_store.h"
+#include "store/data_key.h"
 #include "store/database.h"
 #include "store/json_export.h"
 
@@ -85,6 +86,10 @@ Result<std::int64_t> eraseIncentiveData(soci::session& sql, const Clock& clock,
   sql << "DELETE FROM ranking_profiles WHERE user_id = :u", soci::use(uid);
   sql << "UPDATE ranking_totals SET listed = 0 WHERE user_id = :u", soci::use(uid);
   return static_cast<std::int64_t>(issued.size());
+}
+
+std::int64_t sealPlainContacts(soci::session& sql, const FieldCipher& cipher) {
+  return store::sealPlainColumn(sql, cipher, "merchants", "id", "contact");
 }
 
 }  // namespace tph::incentive

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/field_cipher.h"
 #include "core/result.h"
 
 namespace tph::incentive {
@@ -25,5 +26,8 @@ Status checkIncentiveErasable(soci::session& sql, std::int64_t user_id);
 //! user off every board. Audited as `actor`. Returns how many vouchers were cancelled.
 Result<std::int64_t> eraseIncentiveData(soci::session& sql, const Clock& clock,
                                         std::int64_t user_id, const std::string& actor);
+
+//! Seals merchants' contacts stored in clear before sealing began; how many.
+std::int64_t sealPlainContacts(soci::session& sql, const FieldCipher& cipher);
 
 }  // namespace tph::incentive

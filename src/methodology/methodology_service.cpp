@@ -11,6 +11,7 @@
 #include "core/region_code.h"
 #include "methodology/methodology_file.h"
 #include "methodology/methodology_store.h"
+#include "store/data_key.h"
 #include "store/database.h"
 
 namespace tph::methodology {
@@ -396,7 +397,7 @@ Result<Proposal> MethodologyService::propose(const std::optional<Principal>& cal
     return Error::invalid("region", "region must be a six-digit GB/T 2260 code");
   if (caller) p.proposer_user_id = caller->user_id;
   return db_.transaction([&](soci::session& sql) -> Result<Proposal> {
-    p.id = detail::insertProposal(sql, p, toEpochMs(clock_.now()));
+    p.id = detail::insertProposal(sql, store::dataCipher(), p, toEpochMs(clock_.now()));
     p.status = "proposed";
     p.created_at = clock_.now();
     // The contact is personal data: the audit chain records that a proposal came, not who left it.
@@ -411,7 +412,8 @@ Result<Proposal> MethodologyService::propose(const std::optional<Principal>& cal
 }
 
 Result<std::vector<Proposal>> MethodologyService::proposals(const Principal& caller) {
-  auto all = db_.read([](soci::session& sql) { return detail::listProposals(sql); });
+  auto all =
+      db_.read([&](soci::session& sql) { return detail::listProposals(sql, store::dataCipher()); });
   std::vector<Proposal> out;
   for (auto& p : all) {
     if (caller.administersRegion(p.region_code) || p.proposer_user_id == caller.user_id)
@@ -444,7 +446,7 @@ Result<VersionDetail> MethodologyService::createDraft(const Principal& caller,
           "version");
     }
     if (proposal_id) {
-      auto proposal = detail::findProposal(sql, *proposal_id);
+      auto proposal = detail::findProposal(sql, store::dataCipher(), *proposal_id);
       if (!proposal) return Error::notFound("no such proposal", "proposal_id");
       detail::setProposalStatus(sql, *proposal_id, "drafted");
     }

@@ -4,6 +4,8 @@
 
 namespace tph::methodology::detail {
 
+constexpr const char* kProposalContact = "methodology_proposals.contact";
+
 namespace {
 
 constexpr const char* kVersionColumns =
@@ -227,26 +229,28 @@ std::vector<VersionComment> loadComments(soci::session& sql, std::int64_t row_id
   return out;
 }
 
-std::int64_t insertProposal(soci::session& sql, const Proposal& p, std::int64_t now_ms) {
+std::int64_t insertProposal(soci::session& sql, const FieldCipher& cipher, const Proposal& p,
+                            std::int64_t now_ms) {
   long long id = 0, now = now_ms, user = p.proposer_user_id.value_or(0);
+  std::string contact = cipher.seal(p.contact, kProposalContact);
   soci::indicator user_ind = p.proposer_user_id ? soci::i_ok : soci::i_null;
   sql << "INSERT INTO methodology_proposals (title, domain, description, contact, "
          "proposer_user_id, region_code, "
          "status, created_at_ms) VALUES (:t, :d, :ds, :c, :u, :r, 'proposed', :at) RETURNING id",
-      soci::use(p.title), soci::use(p.domain), soci::use(p.description), soci::use(p.contact),
+      soci::use(p.title), soci::use(p.domain), soci::use(p.description), soci::use(contact),
       soci::use(user, user_ind), soci::use(p.region_code), soci::use(now), soci::into(id);
   return id;
 }
 
 namespace {
 
-Proposal proposalFromRow(const soci::row& row) {
+Proposal proposalFromRow(const soci::row& row, const FieldCipher& cipher) {
   Proposal p;
   p.id = store::rowInt64(row, 0);
   p.title = row.get<std::string>(1);
   p.domain = row.get<std::string>(2);
   p.description = row.get<std::string>(3);
-  p.contact = row.get<std::string>(4);
+  p.contact = cipher.reveal(row.get<std::string>(4), kProposalContact);
   if (row.get_indicator(5) != soci::i_null) p.proposer_user_id = store::rowInt64(row, 5);
   p.region_code = row.get<std::string>(6);
   p.status = row.get<std::string>(7);
@@ -259,20 +263,21 @@ constexpr const char* kProposalColumns =
 
 }  // namespace
 
-std::vector<Proposal> listProposals(soci::session& sql) {
+std::vector<Proposal> listProposals(soci::session& sql, const FieldCipher& cipher) {
   std::vector<Proposal> out;
   soci::rowset<soci::row> rows = sql.prepare << std::string("SELECT ") + kProposalColumns +
                                                     " FROM methodology_proposals ORDER BY id DESC";
-  for (const auto& row : rows) out.push_back(proposalFromRow(row));
+  for (const auto& row : rows) out.push_back(proposalFromRow(row, cipher));
   return out;
 }
 
-std::optional<Proposal> findProposal(soci::session& sql, std::int64_t proposal_id) {
+std::optional<Proposal> findProposal(soci::session& sql, const FieldCipher& cipher,
+                                     std::int64_t proposal_id) {
   long long id = proposal_id;
   soci::rowset<soci::row> rows = (sql.prepare << std::string("SELECT ") + kProposalColumns +
                                                      " FROM methodology_proposals WHERE id = :id",
                                   soci::use(id));
-  for (const auto& row : rows) return proposalFromRow(row);
+  for (const auto& row : rows) return proposalFromRow(row, cipher);
   return std::nullopt;
 }
 

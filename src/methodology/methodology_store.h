@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/field_cipher.h"
 #include "methodology/methodology_service.h"
 
 namespace tph::methodology::detail {
@@ -43,9 +44,12 @@ void insertComment(soci::session& sql, std::int64_t row_id, const std::string& a
                    const std::string& kind, const std::string& body, std::int64_t now_ms);
 std::vector<VersionComment> loadComments(soci::session& sql, std::int64_t row_id);
 
-std::int64_t insertProposal(soci::session& sql, const Proposal& proposal, std::int64_t now_ms);
-std::vector<Proposal> listProposals(soci::session& sql);
-std::optional<Proposal> findProposal(soci::session& sql, std::int64_t id);
+//! The contact is sealed with `cipher` (methodology_proposals.contact) and opened on reading.
+std::int64_t insertProposal(soci::session& sql, const FieldCipher& cipher, const Proposal& proposal,
+                            std::int64_t now_ms);
+std::vector<Proposal> listProposals(soci::session& sql, const FieldCipher& cipher);
+std::optional<Proposal> findProposal(soci::session& sql, const FieldCipher& cipher,
+                                     std::int64_t id);
 void setProposalStatus(soci::session& sql, std::int64_t id, const std::string& status);
 
 }  // namespace tph::methodology::detail

@@ -9,6 +9,8 @@
 #include "ingest/personal_data.h"
 #include "methodology/personal_data.h"
 #include "neutral/personal_data.h"
+#include "programme/personal_data.h"
+#include "store/data_key.h"
 #include "store/database.h"
 
 namespace tph::privacy {
@@ -25,6 +27,17 @@ bool selfDeletable(const auth::RoleGrant& grant) {
 
 }  // namespace
 
+std::int64_t sealPlainPersonalData(store::Database& db) {
+  return db
+      .transaction([&](soci::session& sql) -> Result<std::int64_t> {
+        const FieldCipher& cipher = store::dataCipher();
+        return methodology::sealPlainContacts(sql, cipher) +
+               incentive::sealPlainContacts(sql, cipher) + content::sealPlainContacts(sql, cipher) +
+               programme::sealPlainContacts(sql, cipher);
+      })
+      .value();
+}
+
 Result<nlohmann::json> PersonalDataService::exportData(const auth::Principal& caller) {
   if (caller.user_id == 0) return Error::unauthenticated("sign in to export your data");
   return db_.read([&](soci::session& sql) -> Result<nlohmann::json> {
@@ -35,8 +48,10 @@ Result<nlohmann::json> PersonalDataService::exportData(const auth::Principal& ca
     out.update(account::exportAccountData(sql, id));
     out.update(ingest::exportSubjectData(sql, id));
     out.update(incentive::exportIncentiveData(sql, id));
-    out["methodology_proposals"] = methodology::exportProposals(sql, id);
-    out.update(content::exportIdeas(sql, id));
+    const FieldCipher& cipher = store::dataCipher();
+    out["methodology_proposals"] = methodology::exportProposals(sql, cipher, id);
+    out.update(content::exportIdeas(sql, cipher, id));
+    out["programme_applications"] = programme::exportApplications(sql, cipher, id);
     out["carbon_neutral"] = neutral::exportNeutralEvents(sql, id);
     return out;
   });
@@ -73,6 +88,7 @@ Result<DeletionReceipt> PersonalDataService::deleteAccount(const auth::Principal
     r.bindings_ended = ingest::endBindingsOf(sql, clock_, accounts->closed_accounts);
     methodology::eraseProposalContacts(sql, id);
     content::eraseIdeaAuthorship(sql, id);
+    programme::eraseApplicationContacts(sql, id);
     neutral::erasePersonalFootprintNames(sql, id);
     auth::eraseUserData(sql, clock_, id);
     audit::appendAuditEvent(sql, clock_,

@@ -32,6 +32,12 @@ struct DeletionReceipt {
   std::int64_t households_left = 0;
 };
 
+//! Seals, under the database's data key, the personal values that rows written before sealing began
+//! still hold in clear (contacts of proposals, merchants, ideas and programme applications; ideas'
+//! client addresses become fingerprints), in one transaction; returns how many. Run after
+//! migrating, once the deployment's key is attached.
+std::int64_t sealPlainPersonalData(store::Database& db);
+
 //! Shared between threads; holds no mutable state.
 class PersonalDataService {
  public:

@@ -11,6 +11,7 @@
 #include "core/crypto.h"
 #include "core/region_code.h"
 #include "programme/programme_store.h"
+#include "store/data_key.h"
 #include "store/database.h"
 
 namespace tph::programme {
@@ -159,7 +160,9 @@ bool mayRead(const auth::Principal& caller, const detail::ApplicationRow& row) {
          caller.administersRegion(row.details.region_code);
 }
 
-Application load(soci::session& sql, const detail::ApplicationRow& row) {
+constexpr const char* kApplicationContact = "programme_applications.contact";
+
+Application load(soci::session& sql, const FieldCipher& cipher, const detail::ApplicationRow& row) {
   Application a;
   a.id = row.id;
   a.criteria_id = row.criteria_id;
@@ -167,6 +170,7 @@ Application load(soci::session& sql, const detail::ApplicationRow& row) {
   a.programme_type = row.programme_type;
   a.state = row.state;
   a.details = row.details;
+  a.details.contact = cipher.reveal(row.details.contact, kApplicationContact);
   a.applicant_user_id = row.applicant_user_id;
   if (row.submitted_at_ms) a.submitted_at = fromEpochMs(*row.submitted_at_ms);
   a.assessment = row.assessment;
@@ -174,6 +178,12 @@ Application load(soci::session& sql, const detail::ApplicationRow& row) {
   a.title_id = detail::titleIdOfApplication(sql, row.id);
   a.attachments = detail::attachments(sql, row.id);
   return a;
+}
+
+//! `d` as it is stored: the contact sealed.
+EntityDetails sealedDetails(const FieldCipher& cipher, EntityDetails d) {
+  d.contact = cipher.seal(d.contact, kApplicationContact);
+  return d;
 }
 
 json detailsAuditJson(const EntityDetails& d) {
@@ -488,7 +498,8 @@ Result<Application> ProgrammeService::draftApplication(const auth::Principal& ca
     TPH_TRY(checkEntityRegion(sql, details.region_code));
     TPH_TRY(checkEvidenceKeys(criteria->content, details));
     auto now_ms = toEpochMs(clock_.now());
-    auto id = detail::insertApplication(sql, *criteria_id, programme_type, details, caller.user_id,
+    auto id = detail::insertApplication(sql, *criteria_id, programme_type,
+                                        sealedDetails(store::dataCipher(), details), caller.user_id,
                                         now_ms);
     auto payload = detailsAuditJson(details);
     payload["type"] = programme_type;
@@ -496,7 +507,7 @@ Result<Application> ProgrammeService::draftApplication(const auth::Principal& ca
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(), "programme.application.draft",
                              "programme_application:" + std::to_string(id), payload});
-    return load(sql, *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -513,12 +524,13 @@ Result<Application> ProgrammeService::reviseApplication(const auth::Principal& c
     auto criteria = detail::findCriteria(sql, row->criteria_id, false);
     TPH_TRY(checkEntityRegion(sql, details.region_code));
     TPH_TRY(checkEvidenceKeys(criteria->content, details));
-    detail::updateDetails(sql, id, details, toEpochMs(clock_.now()));
+    detail::updateDetails(sql, id, sealedDetails(store::dataCipher(), details),
+                          toEpochMs(clock_.now()));
     audit::appendAuditEvent(
         sql, clock_,
         {caller.auditActor(), "programme.application.revise",
          "programme_application:" + std::to_string(id), detailsAuditJson(details)});
-    return load(sql, *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -605,7 +617,7 @@ Result<Application> ProgrammeService::submit(const auth::Principal& caller, std:
                              {{"region", row->details.region_code},
                               {"type", row->programme_type},
                               {"criteria_id", row->criteria_id}}});
-    return load(sql, *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -613,7 +625,7 @@ Result<Application> ProgrammeService::application(const auth::Principal& caller,
   return db_.read([&](soci::session& sql) -> Result<Application> {
     auto row = detail::findApplication(sql, id, false);
     if (!row || !mayRead(caller, *row)) return applicationNotFound(id);
-    return load(sql, *row);
+    return load(sql, store::dataCipher(), *row);
   });
 }
 
@@ -630,7 +642,7 @@ std::vector<Application> ProgrammeService::applications(const auth::Principal& c
     std::vector<Application> out;
     for (auto id :
          detail::applicationIds(sql, filter, caller.user_id, prefixes, all, kMaxPageSize)) {
-      out.push_back(load(sql, *detail::findApplication(sql, id, false)));
+      out.push_back(load(sql, store::dataCipher(), *detail::findApplication(sql, id, false)));
     }
     return out;
   });
@@ -677,7 +689,7 @@ Result<Application> ProgrammeService::score(const auth::Principal& caller, std::
                               {"total_milli", assessment.evaluation.total_milli},
                               {"passed", assessment.evaluation.passed},
                               {"below_minimum", assessment.evaluation.below_minimum}}});
-    return load(sql, *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -731,7 +743,7 @@ Result<Application> ProgrammeService::award(const auth::Principal& caller, std::
                               {"total_milli", t.total_milli},
                               {"awarded_on", t.awarded_on},
                               {"valid_until", t.valid_until}}});
-    return load(sql, *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 
@@ -757,7 +769,7 @@ Result<Application> ProgrammeService::reject(const auth::Principal& caller, std:
                              "programme.application.reject",
                              "programme_application:" + std::to_string(id),
                              {{"region", row->details.region_code}, {"reason", reason}}});
-    return load(sql, *detail::findApplication(sql, id, false));
+    return load(sql, store::dataCipher(), *detail::findApplication(sql, id, false));
   });
 }
 

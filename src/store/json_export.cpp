@@ -54,4 +54,12 @@ nlohmann::json queryAsJson(soci::session& sql, const std::string& query, std::in
   return out;
 }
 
+void revealSealed(nlohmann::json& rows, const FieldCipher& cipher, const std::string& key,
+                  const std::string& column) {
+  for (auto& row : rows) {
+    auto it = row.find(key);
+    if (it != row.end() && it->is_string()) *it = cipher.reveal(it->get<std::string>(), column);
+  }
+}
+
 }  // namespace tph::store

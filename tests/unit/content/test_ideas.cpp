@@ -105,9 +105,19 @@ TEST_F(IdeaTest, IdeasShowOnlyAfterModerationAndNeverWithTheirContact) {
   EXPECT_EQ((*shown)[0].title, "共享雨伞");
   EXPECT_EQ((*shown)[0].contact, "");
 
-  // The audit chain holds the contact's hash, never the contact.
+  // The audit chain holds the contact's hash, never the contact; the row holds it sealed, and the
+  // poster's address only as a keyed fingerprint.
   t_.db().read([&](soci::session& sql) {
     int n = 0;
+    sql << "SELECT COUNT(*) FROM content_ideas WHERE contact LIKE '%13800138000%' OR contact NOT "
+           "LIKE 'sealed:1:%'",
+        soci::into(n);
+    EXPECT_EQ(n, 0);
+    std::string address;
+    long long posted_id = posted->id;
+    sql << "SELECT client_address FROM content_ideas WHERE id = :id", soci::use(posted_id),
+        soci::into(address);
+    EXPECT_EQ(address.size(), 64u);
     sql << "SELECT COUNT(*) FROM audit_events WHERE payload LIKE '%13800138000%'", soci::into(n);
     EXPECT_EQ(n, 0);
     sql << "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'content.idea%'", soci::into(n);

@@ -7,6 +7,7 @@
 
 #include "audit/audit_log.h"
 #include "core/crypto.h"
+#include "core/field_cipher.h"
 #include "methodology/methodology_service.h"
 #include "region/region_service.h"
 #include "store/database.h"
@@ -225,6 +226,14 @@ TEST_F(LifecycleTest, ProposalsFromAnyoneAdoptedIntoDrafts) {
   ASSERT_TRUE(created.ok());
   auto seen = service_.proposals(province_);
   ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ(seen->front().contact, "citizen@example.org");
+  // At rest the contact is sealed (DESIGN.md §4 Privacy).
+  t_.db().read([&](soci::session& sql) {
+    std::string stored;
+    sql << "SELECT contact FROM methodology_proposals", soci::into(stored);
+    EXPECT_TRUE(FieldCipher::isSealed(stored)) << stored;
+    EXPECT_EQ(stored.find("citizen"), std::string::npos);
+  });
   EXPECT_TRUE(service_.proposals(shenzhen_)->empty());
   auto draft = service_.createDraft(province_, localBus(70, "440000"), created->id);
   ASSERT_TRUE(draft.ok());

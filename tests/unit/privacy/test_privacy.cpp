@@ -224,7 +224,38 @@ TEST_F(PrivacyTest, TheExportHoldsTheUsersDataAndNobodyElses) {
   EXPECT_EQ(d["methodology_proposals"][0]["contact"], "alice@example.cn");
   EXPECT_TRUE(d["ideas"].empty());
   EXPECT_TRUE(d["carbon_neutral"].empty());
+  EXPECT_TRUE(d["programme_applications"].empty());
   EXPECT_EQ(d.dump().find("ref-bob"), std::string::npos);
+  EXPECT_EQ(d.dump().find("sealed:"), std::string::npos);
+}
+
+TEST_F(PrivacyTest, ContactsAreSealedAtRestAndThoseKeptInClearAreSealedOnce) {
+  aliceUsesThePlatform();
+  auto clear = [&] {
+    return t_.db().read([](soci::session& sql) {
+      long long n = 0;
+      sql << "SELECT (SELECT COUNT(*) FROM merchants WHERE contact NOT LIKE 'sealed:1:%') + "
+             "(SELECT COUNT(*) FROM methodology_proposals WHERE contact NOT LIKE 'sealed:1:%')",
+          soci::into(n);
+      return n;
+    });
+  };
+  EXPECT_EQ(clear(), 0);
+  // Rows written before sealing began hold their contacts in clear.
+  t_.db().read([](soci::session& sql) {
+    sql << "UPDATE merchants SET contact = '0755-1234'";
+    sql << "UPDATE methodology_proposals SET contact = 'alice@example.cn'";
+  });
+  EXPECT_EQ(clear(), 2);
+  EXPECT_EQ(sealPlainPersonalData(t_.db()), 2);
+  EXPECT_EQ(clear(), 0);
+  EXPECT_EQ(sealPlainPersonalData(t_.db()), 0);
+  auto merchants = merchants_.merchants(sz_admin_, "");
+  ASSERT_TRUE(merchants.ok());
+  ASSERT_EQ(merchants->size(), 1u);
+  EXPECT_EQ((*merchants)[0].application.contact, "0755-1234");
+  auto data = personal_data_.exportData(alice_);
+  EXPECT_EQ((*data)["methodology_proposals"][0]["contact"], "alice@example.cn");
 }
 
 TEST_F(PrivacyTest, DeletionErasesTheUserAndKeepsTheLedgerWhole) {

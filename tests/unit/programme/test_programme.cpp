@@ -12,6 +12,7 @@
 #include "auth/auth_service.h"
 #include "programme/programme_service.h"
 #include "region/region_service.h"
+#include "store/data_key.h"
 #include "store/database.h"
 #include "test_database.h"
 
@@ -337,6 +338,29 @@ TEST_F(ProgrammeTest, ApplicationsAreCheckedAndEvidenceIsNeededForEveryIndicator
   EXPECT_EQ(programmes_.applications(huizhou_, {}).size(), 1u);
   EXPECT_EQ(programmes_.applications(huidong_, {}).size(), 0u);
   EXPECT_EQ(programmes_.applications(province_, {}).size(), 2u);
+}
+
+TEST_F(ProgrammeTest, TheContactIsSealedAtRestAndReadBackByThoseWhoMaySeeIt) {
+  publishedHotelCriteria();
+  auto a = submittedHotel();
+  EXPECT_EQ(a.details.contact, "王经理 0752-0000000");
+  auto revised = hotel();
+  EXPECT_EQ(programmes_.application(huizhou_, a.id)->details.contact, "王经理 0752-0000000");
+  t_.db().read([&](soci::session& sql) {
+    std::string stored;
+    sql << "SELECT contact FROM programme_applications", soci::into(stored);
+    EXPECT_TRUE(FieldCipher::isSealed(stored)) << stored;
+    EXPECT_EQ(stored.find("0752"), std::string::npos);
+    EXPECT_EQ(store::dataCipher().reveal(stored, "programme_applications.contact"),
+              "王经理 0752-0000000");
+  });
+  auto draft = programmes_.draftApplication(applicant_, "hotel", hotel());
+  ASSERT_TRUE(draft.ok());
+  revised.contact = "李经理 0752-1111111";
+  auto saved = programmes_.reviseApplication(applicant_, draft->id, revised);
+  ASSERT_TRUE(saved.ok()) << saved.error().message;
+  EXPECT_EQ(saved->details.contact, "李经理 0752-1111111");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM programme_applications WHERE contact LIKE '%0752%'"), 0);
 }
 
 TEST_F(ProgrammeTest, TheRegionScoresAwardsAndRevokesAndTheTitleIsPublic) {
