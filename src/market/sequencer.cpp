@@ -497,7 +497,7 @@ namespace {
 //! Checks a command against the state; on success answers the record to journal and the ack.
 struct Decider {
   Sequencer::State& s;
-  Writer w;
+  Writer& w;
   std::uint8_t type = 0;
 
   Result<SeqAck> operator()(const SeqProduct& p) {
@@ -784,7 +784,12 @@ void redo(Sequencer::State& s, const JournalRecord& rec) {
 }  // namespace
 
 Sequencer::Sequencer(SequencerOptions options)
-    : options_(std::move(options)), state_(std::make_unique<State>()) {}
+    : options_(std::move(options)), state_(std::make_unique<State>()) {
+  // A trading day's orders without rehashing on the way (rehashing a large table stalls every
+  // command queued behind it).
+  state_->orders.reserve(kSequencerOrdersReserved);
+  state_->keys.reserve(kSequencerOrdersReserved);
+}
 
 Result<std::unique_ptr<Sequencer>> Sequencer::open(SequencerOptions options) {
   std::unique_ptr<Sequencer> seq(new Sequencer(std::move(options)));
@@ -844,6 +849,7 @@ Result<SeqAck> Sequencer::execute(SeqCommand command) {
 void Sequencer::run() {
   std::vector<Pending> group;
   std::vector<Result<SeqAck>> results;
+  Writer record;
   for (;;) {
     group.clear();
     results.clear();
@@ -867,7 +873,8 @@ void Sequencer::run() {
             results.push_back(Error{ErrorCode::kUnavailable, {}, "the market journal failed"});
             continue;
           }
-          Decider d{*state_, {}, 0};
+          record.bytes().clear();  // one buffer for every record: no allocation per command
+          Decider d{*state_, record, 0};
           auto r = std::visit(d, p.command);
           if (r.ok() && d.type != 0) {
             auto appended = journal_->append(d.type, d.w.bytes());

@@ -35,6 +35,7 @@ namespace tph::market {
 inline constexpr std::size_t kSequencerQueueMax = 1u << 20;  //!< commands waiting: then "busy"
 inline constexpr std::size_t kSequencerGroupMax = 16'384;    //!< commands per group commit
 inline constexpr std::size_t kIdempotencyKeyMaxBytes = 128;
+inline constexpr std::size_t kSequencerOrdersReserved = 1u << 21;  //!< hash table room at open
 
 //! A product's trading rules as the sequencer applies them. Whether it trades now (calendar,
 //! sessions, suspension) is decided by the caller and journalled with `open`.
