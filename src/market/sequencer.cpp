@@ -78,7 +78,8 @@ class Reader {
 };
 
 std::int64_t feeOf(std::int64_t amount_fen, int fee_bp) {
-  return checked::mul(amount_fen, fee_bp) / 10'000;
+  // In 128 bits: the largest order (10^16 fen) times 10,000 bp overflows 64.
+  return static_cast<std::int64_t>(static_cast<__int128>(amount_fen) * fee_bp / 10'000);
 }
 //! What an open buy order reserves: its amount and its fee, rounded down per order.
 std::int64_t cashReserve(std::int64_t price_fen, std::int64_t remaining, int fee_bp) {
@@ -505,6 +506,11 @@ struct Decider {
     if (p.fee_bp < 0 || p.fee_bp > 10'000) return Error::invalid("fee_bp", "fee is 0-10000 bp");
     if (p.band_low_fen < 1 || p.band_high_fen < p.band_low_fen || p.band_high_fen > kPriceMaxFen)
       return Error::invalid("band", "the band is 1 ≤ low ≤ high ≤ " + std::to_string(kPriceMaxFen));
+    // Open buy orders reserve their fee at the product's fee: it changes only without them.
+    if (auto old = s.products.find(p.id); old != s.products.end() &&
+                                          old->second.fee_bp != p.fee_bp &&
+                                          !s.books[p.id].levels(Side::kBuy, 1).empty())
+      return conflict("the fee changes only while no buy order is open", "fee_bp");
     type = kRecProduct;
     w.i64(p.id);
     w.i64(p.fee_bp);

@@ -119,6 +119,10 @@ TEST(MarketSequencer, RefusesWhatTheRulesForbid) {
   EXPECT_EQ(self->state, "cancelled");
   // Someone else's order cannot be cancelled.
   EXPECT_EQ(s->execute(CancelCommand{2, 1}).error().code, ErrorCode::kNotFound);
+  // The fee cannot change under open buy orders (they reserved it).
+  SeqProduct dearer = metro();
+  dearer.fee_bp = 20;
+  EXPECT_EQ(s->execute(dearer).error().field, "fee_bp");
   SeqProduct closed = metro();
   closed.open = false;
   ASSERT_TRUE(s->execute(closed).ok());
@@ -436,6 +440,15 @@ TEST(MarketSequencer, AKilledWriterLosesNoAcknowledgedOrder) {
     }
   }
   ::close(fds[1]);
+  struct KillOnExit {  // an assertion below must not leave the writer running
+    pid_t pid;
+    ~KillOnExit() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+  } guard{child};
   std::string acked_text;
   char buf[4096];
   while (acked_text.size() < 20'000) {
@@ -446,6 +459,8 @@ TEST(MarketSequencer, AKilledWriterLosesNoAcknowledgedOrder) {
   ::kill(child, SIGKILL);
   int status = 0;
   ::waitpid(child, &status, 0);
+  guard.pid = 0;
+  EXPECT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself";
   for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
     acked_text.append(buf, static_cast<std::size_t>(n));
   ::close(fds[0]);
