@@ -335,15 +335,17 @@ Result<std::optional<JournalSnapshot>> Journal::latestSnapshot() const {
 }
 
 Status Journal::replay(std::uint64_t after_seq,
-                       const std::function<Status(const JournalRecord&)>& apply) const {
+                       const std::function<Status(const JournalRecord&)>& apply,
+                       std::uint64_t up_to) const {
+  std::uint64_t last = up_to == kJournalDurable ? durable_seq_ : up_to;
   auto segments = listNumbered(options_.dir, "journal-", ".log");
   if (segments.empty() || segments.front().n > after_seq + 1) {
-    if (after_seq < durable_seq_)
+    if (after_seq < last)
       return corrupt("records after " + std::to_string(after_seq) + " are no longer kept");
     return {};
   }
   std::function<Status(const JournalRecord&)> each = [&](const JournalRecord& r) -> Status {
-    if (r.seq <= after_seq || r.seq > durable_seq_) return {};
+    if (r.seq <= after_seq || r.seq > last) return {};
     return apply(r);
   };
   std::uint64_t expected = segments.front().n;

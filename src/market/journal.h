@@ -20,7 +20,8 @@ namespace tph::market {
 
 inline constexpr std::uint32_t kJournalRecordMaxBytes = 1u << 20;  //!< one record's payload
 inline constexpr std::uint64_t kJournalSegmentMaxBytes = 64ull << 20;
-inline constexpr std::size_t kJournalFrameBytes = 17;  //!< length 4, crc 4, seq 8, type 1
+inline constexpr std::size_t kJournalFrameBytes = 17;         //!< length 4, crc 4, seq 8, type 1
+inline constexpr std::uint64_t kJournalDurable = UINT64_MAX;  //!< replay() up to durableSeq()
 
 //! CRC32C (Castagnoli), hardware-assisted where the CPU has SSE4.2.
 std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t size);
@@ -67,9 +68,11 @@ class Journal {
   const JournalOpenReport& report() const { return report_; }
   //! The newest valid snapshot, if any checkpoint was taken.
   Result<std::optional<JournalSnapshot>> latestSnapshot() const;
-  //! Every durable record with a sequence number above `after_seq`, in order.
-  Status replay(std::uint64_t after_seq,
-                const std::function<Status(const JournalRecord&)>& apply) const;
+  //! Every durable record with a sequence number above `after_seq`, in order, up to `up_to`
+  //! (durableSeq() by default). Reads the files only: another thread may read with an explicit
+  //! `up_to` it knows durable while the writer appends.
+  Status replay(std::uint64_t after_seq, const std::function<Status(const JournalRecord&)>& apply,
+                std::uint64_t up_to = kJournalDurable) const;
 
   //! Buffers a record; it is durable only after the next successful commit(). Answers its seq.
   Result<std::uint64_t> append(std::uint8_t type, std::string_view payload);

@@ -102,6 +102,7 @@ struct MemberState {
 //! One fill as a record carries it.
 struct RecFill {
   std::int64_t trade = 0, maker_order = 0, maker_member = 0, price_fen = 0, quantity = 0;
+  std::int64_t fee_fen = 0;  //!< each side's
   bool operator==(const RecFill&) const = default;
 };
 
@@ -217,7 +218,8 @@ struct Sequencer::State {
     for (const auto& f : outcome.fills) {
       std::int64_t trade_id = next_trade++;
       trades.push_back(settle(p, o.side, o.id, o.member, f, trade_id));
-      fills.push_back({trade_id, f.maker_order, f.maker_member, f.price_fen, f.quantity});
+      fills.push_back({trade_id, f.maker_order, f.maker_member, f.price_fen, f.quantity,
+                       trades.back().buyer_fee_fen});
     }
     if (recorded && *recorded != fills)
       throw std::runtime_error("journal replay: order " + std::to_string(o.id) +
@@ -362,6 +364,7 @@ void putFills(Writer& w, const std::vector<RecFill>& fills) {
     w.i64(f.maker_member);
     w.i64(f.price_fen);
     w.i64(f.quantity);
+    w.i64(f.fee_fen);
   }
 }
 std::vector<RecFill> getFills(Reader& r) {
@@ -373,6 +376,7 @@ std::vector<RecFill> getFills(Reader& r) {
     f.maker_member = r.i64();
     f.price_fen = r.i64();
     f.quantity = r.i64();
+    f.fee_fen = r.i64();
     out.push_back(f);
   }
   return out;
@@ -470,7 +474,8 @@ struct Applier {
     for (const auto& f : taken) {
       std::int64_t trade_id = s.next_trade++;
       ack.trades.push_back(s.settle(p, c.side, 0, c.member, f, trade_id));
-      fills.push_back({trade_id, f.maker_order, f.maker_member, f.price_fen, f.quantity});
+      fills.push_back({trade_id, f.maker_order, f.maker_member, f.price_fen, f.quantity,
+                       ack.trades.back().buyer_fee_fen});
     }
     if (recorded && *recorded != fills)
       throw std::runtime_error("journal replay: a pick took differently than recorded");
@@ -656,6 +661,9 @@ struct Decider {
     }
     type = kRecAmend;
     w.i64(o->id);
+    w.i64(o->product);
+    w.i64(o->member);
+    w.u8(o->side == Side::kBuy ? 0 : 1);
     w.i64(price);
     w.i64(quantity);
     w.u8(kept);
@@ -750,6 +758,9 @@ void redo(Sequencer::State& s, const JournalRecord& rec) {
       break;
     case kRecAmend: {
       auto id = r.i64();
+      (void)r.i64();  // product, member, side: for readers of the journal
+      (void)r.i64();
+      (void)r.u8();
       auto price = r.i64();
       auto quantity = r.i64();
       bool kept = r.u8() != 0;
@@ -788,6 +799,113 @@ void redo(Sequencer::State& s, const JournalRecord& rec) {
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<SeqTrade> tradesOf(const std::vector<RecFill>& fills, std::int64_t product,
+                               Side taker_side, std::int64_t taker_order,
+                               std::int64_t taker_member) {
+  std::vector<SeqTrade> out;
+  bool taker_buys = taker_side == Side::kBuy;
+  for (const auto& f : fills) {
+    SeqTrade t;
+    t.id = f.trade;
+    t.product = product;
+    t.buy_order = taker_buys ? taker_order : f.maker_order;
+    t.sell_order = taker_buys ? f.maker_order : taker_order;
+    t.buyer = taker_buys ? taker_member : f.maker_member;
+    t.seller = taker_buys ? f.maker_member : taker_member;
+    t.price_fen = f.price_fen;
+    t.quantity = f.quantity;
+    t.buyer_fee_fen = t.seller_fee_fen = f.fee_fen;
+    out.push_back(t);
+  }
+  return out;
+}
+
+SeqEvent decode(const JournalRecord& rec) {
+  Reader r(rec.payload);
+  SeqEvent e;
+  e.seq = rec.seq;
+  e.kind = static_cast<SeqEventKind>(rec.type);
+  switch (rec.type) {
+    case kRecProduct:
+      e.product.id = r.i64();
+      e.product.fee_bp = static_cast<int>(r.i64());
+      e.product.band_low_fen = r.i64();
+      e.product.band_high_fen = r.i64();
+      e.product.open = r.u8() != 0;
+      break;
+    case kRecCash:
+      e.cash.member = r.i64();
+      e.cash.delta_fen = r.i64();
+      break;
+    case kRecUnits:
+      e.units.member = r.i64();
+      e.units.product = r.i64();
+      e.units.delta = r.i64();
+      break;
+    case kRecPlace:
+      e.order = getOrder(r);
+      e.trades = tradesOf(getFills(r), e.order.product, e.order.side, e.order.id, e.order.member);
+      break;
+    case kRecCancel:
+      e.order.id = r.i64();
+      break;
+    case kRecAmend:
+      e.order.id = r.i64();
+      e.order.product = r.i64();
+      e.order.member = r.i64();
+      e.order.side = r.u8() == 0 ? Side::kBuy : Side::kSell;
+      e.order.price_fen = r.i64();
+      e.order.remaining = r.i64();
+      e.kept = r.u8() != 0;
+      e.order.priority = r.i64();
+      e.trades = tradesOf(getFills(r), e.order.product, e.order.side, e.order.id, e.order.member);
+      break;
+    case kRecPick: {
+      e.key = r.str();
+      e.order.product = r.i64();
+      e.order.member = r.i64();
+      e.order.side = r.u8() == 0 ? Side::kBuy : Side::kSell;
+      (void)r.i64();  // level
+      e.order.quantity = r.i64();
+      e.trades = tradesOf(getFills(r), e.order.product, e.order.side, 0, e.order.member);
+      break;
+    }
+    case kRecExpire:
+      (void)r.i64();
+      for (auto n = r.i64(); n > 0; --n) e.orders.push_back(r.i64());
+      break;
+    default:
+      throw std::runtime_error("journal: unknown record type " + std::to_string(rec.type));
+  }
+  if (!r.done())
+    throw std::runtime_error("journal: record " + std::to_string(rec.seq) + " has bytes left over");
+  return e;
+}
+
+}  // namespace
+
+Result<SeqEvent> decodeSeqEvent(const JournalRecord& record) {
+  try {
+    return decode(record);
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::kInternal, {}, e.what()};
+  }
+}
+
+Status Sequencer::events(std::uint64_t after_seq,
+                         const std::function<Status(const SeqEvent&)>& each) const {
+  std::uint64_t up_to = durableSeq();
+  return journal_->replay(
+      after_seq,
+      [&](const JournalRecord& record) -> Status {
+        TPH_TRY_ASSIGN(event, decodeSeqEvent(record));
+        return each(event);
+      },
+      up_to);
+}
 
 Sequencer::Sequencer(SequencerOptions options)
     : options_(std::move(options)), state_(std::make_unique<State>()) {

@@ -132,6 +132,38 @@ struct SeqOrder {
   std::string idempotency_key;
 };
 
+enum class SeqEventKind : std::uint8_t {
+  kProduct = 1,
+  kCash = 2,
+  kUnits = 3,
+  kPlace = 4,
+  kCancel = 5,
+  kAmend = 6,
+  kPick = 7,
+  kExpire = 8,
+};
+
+//! What one journal record says happened: what a writer-behind applies to the database, record by
+//! record in sequence order. Only the fields of its kind are set.
+struct SeqEvent {
+  std::uint64_t seq = 0;
+  SeqEventKind kind = SeqEventKind::kProduct;
+  SeqProduct product;  //!< kProduct
+  CashCommand cash;    //!< kCash
+  UnitsCommand units;  //!< kUnits
+  //! kPlace: the order as accepted (remaining = quantity, before matching); kAmend: id, product,
+  //! member, side, the new price and remaining, and priority; kCancel: id; kPick: product, member,
+  //! side (the taker's) and quantity asked.
+  SeqOrder order;
+  bool kept = false;                 //!< kAmend: the order kept its place (a lower quantity only)
+  std::string key;                   //!< kPick: its idempotency key
+  std::vector<SeqTrade> trades;      //!< kPlace, kAmend, kPick: in the order they traded
+  std::vector<std::int64_t> orders;  //!< kExpire: the orders that expired
+};
+
+//! Reads one record (answers an error for a record it cannot read).
+Result<SeqEvent> decodeSeqEvent(const JournalRecord& record);
+
 struct SeqPosition {
   std::int64_t cash_fen = 0, cash_reserved_fen = 0;
   std::int64_t units = 0, units_reserved = 0;  //!< of the product asked for
@@ -173,6 +205,9 @@ class Sequencer {
   std::vector<BookOrder> bookOrders(std::int64_t product) const;
   std::int64_t feesCollected() const;
   std::uint64_t durableSeq() const;
+  //! Every durable record above `after_seq` as an event, in order (the writer-behind's feed). Reads
+  //! the journal's files; does not stop the writer.
+  Status events(std::uint64_t after_seq, const std::function<Status(const SeqEvent&)>& each) const;
   //! Records replayed by open().
   std::uint64_t replayed() const { return replayed_; }
   //! The journal failed (a write or fdatasync): nothing more is accepted until reopened.

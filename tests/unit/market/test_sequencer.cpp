@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -250,6 +251,64 @@ TEST(MarketSequencer, ARestartRebuildsTheSameStateFromTheJournal) {
   auto next = s->execute(order("after", 1, Side::kSell, 5500, 1));
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->journal_seq, durable + 1);
+}
+
+//! What a writer-behind sees: the events of a session, read back from the journal while the
+//! sequencer runs, rebuild every member's cash and units (DvP: each trade moves both legs and the
+//! fees), with trade ids in order and each trade once.
+TEST(MarketSequencer, TheJournalsEventsCarryEveryTradeOnceWithBothLegs) {
+  TempDir dir;
+  auto s = openOk(dir.path);
+  int key = 0;
+  fund(*s, 5);
+  randomSession(*s, 5, 800, 99, key);
+  std::map<std::int64_t, std::int64_t> cash, units;
+  std::int64_t fees = 0, last_trade = 0, trades = 0, places = 0;
+  std::uint64_t last_seq = 0;
+  auto read = s->events(0, [&](const SeqEvent& e) -> Status {
+    EXPECT_EQ(e.seq, last_seq + 1);
+    last_seq = e.seq;
+    switch (e.kind) {
+      case SeqEventKind::kCash:
+        cash[e.cash.member] += e.cash.delta_fen;
+        break;
+      case SeqEventKind::kUnits:
+        units[e.units.member] += e.units.delta;
+        break;
+      case SeqEventKind::kPlace:
+        ++places;
+        EXPECT_EQ(e.order.remaining, e.order.quantity);
+        break;
+      default:
+        break;
+    }
+    for (const auto& t : e.trades) {
+      EXPECT_GT(t.id, last_trade);
+      last_trade = t.id;
+      ++trades;
+      EXPECT_NE(t.buyer, t.seller);
+      std::int64_t amount = t.price_fen * t.quantity;
+      EXPECT_EQ(t.buyer_fee_fen, amount * 10 / 10'000);
+      cash[t.buyer] -= amount + t.buyer_fee_fen;
+      cash[t.seller] += amount - t.seller_fee_fen;
+      fees += t.buyer_fee_fen + t.seller_fee_fen;
+      units[t.buyer] += t.quantity;
+      units[t.seller] -= t.quantity;
+    }
+    return {};
+  });
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(last_seq, s->durableSeq());
+  EXPECT_GT(trades, 50);
+  EXPECT_GT(places, 300);
+  EXPECT_EQ(fees, s->feesCollected());
+  for (int m = 1; m <= 5; ++m) {
+    auto p = s->position(m, kMetro);
+    EXPECT_EQ(cash[m], p.cash_fen) << "member " << m;
+    EXPECT_EQ(units[m], p.units) << "member " << m;
+  }
+  // A damaged record is an error for its reader, not a silent skip.
+  EXPECT_FALSE(decodeSeqEvent({1, 4, "short"}).ok());
 }
 
 TEST(MarketSequencer, ACheckpointShortensReplayAndGivesTheSameState) {
