@@ -623,6 +623,7 @@ struct Decider {
     std::vector<RecFill> fills;
     auto ack = Applier{s}.place(std::move(o), fills, nullptr);
     putFills(w, fills);
+    w.u8(ack.self_trade_stopped);
     return ack;
   }
 
@@ -671,6 +672,7 @@ struct Decider {
     std::vector<RecFill> fills;
     auto ack = Applier{s}.amend(o->id, price, quantity, kept, priority, fills, nullptr);
     putFills(w, fills);
+    w.u8(ack.self_trade_stopped);
     return ack;
   }
 
@@ -749,8 +751,10 @@ void redo(Sequencer::State& s, const JournalRecord& rec) {
     case kRecPlace: {
       SeqOrder o = getOrder(r);
       auto recorded = getFills(r);
+      bool stopped = r.u8() != 0;
       std::vector<RecFill> fills;
-      a.place(std::move(o), fills, &recorded);
+      if (a.place(std::move(o), fills, &recorded).self_trade_stopped != stopped)
+        throw std::runtime_error("journal replay: order stopped differently than recorded");
       break;
     }
     case kRecCancel:
@@ -766,8 +770,11 @@ void redo(Sequencer::State& s, const JournalRecord& rec) {
       bool kept = r.u8() != 0;
       auto priority = r.i64();
       auto recorded = getFills(r);
+      bool stopped = r.u8() != 0;
       std::vector<RecFill> fills;
-      a.amend(id, price, quantity, kept, priority, fills, &recorded);
+      if (a.amend(id, price, quantity, kept, priority, fills, &recorded).self_trade_stopped !=
+          stopped)
+        throw std::runtime_error("journal replay: amendment stopped differently than recorded");
       break;
     }
     case kRecPick: {
@@ -848,6 +855,7 @@ SeqEvent decode(const JournalRecord& rec) {
     case kRecPlace:
       e.order = getOrder(r);
       e.trades = tradesOf(getFills(r), e.order.product, e.order.side, e.order.id, e.order.member);
+      e.self_trade_stopped = r.u8() != 0;
       break;
     case kRecCancel:
       e.order.id = r.i64();
@@ -862,6 +870,7 @@ SeqEvent decode(const JournalRecord& rec) {
       e.kept = r.u8() != 0;
       e.order.priority = r.i64();
       e.trades = tradesOf(getFills(r), e.order.product, e.order.side, e.order.id, e.order.member);
+      e.self_trade_stopped = r.u8() != 0;
       break;
     case kRecPick: {
       e.key = r.str();

@@ -155,7 +155,9 @@ struct SeqEvent {
   //! member, side, the new price and remaining, and priority; kCancel: id; kPick: product, member,
   //! side (the taker's) and quantity asked.
   SeqOrder order;
-  bool kept = false;                 //!< kAmend: the order kept its place (a lower quantity only)
+  bool kept = false;  //!< kAmend: the order kept its place (a lower quantity only)
+  //! kPlace, kAmend: self-trade prevention cancelled what was left after the trades
+  bool self_trade_stopped = false;
   std::string key;                   //!< kPick: its idempotency key
   std::vector<SeqTrade> trades;      //!< kPlace, kAmend, kPick: in the order they traded
   std::vector<std::int64_t> orders;  //!< kExpire: the orders that expired
