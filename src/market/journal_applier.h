@@ -36,7 +36,8 @@ class JournalApplier {
 
   //! Applies every durable event after the last applied one, at most `batch_max` per
   //! transaction. Answers the last applied sequence number. A failing batch rolls back whole (no
-  //! trade is half settled) and the error is answered; the next call starts again from it.
+  //! trade is half settled) and the error is answered; the next call starts again from it. Reads
+  //! the whole backlog into memory first: call it often.
   Result<std::uint64_t> catchUp(const Sequencer& sequencer,
                                 std::size_t batch_max = kApplierBatchMax);
   std::uint64_t appliedSeq();

@@ -198,7 +198,8 @@ class Sequencer {
   Result<SeqAck> execute(SeqCommand command);
 
   //! Stores a snapshot of the state (at the last durable record) and drops the journal segments
-  //! before it that a writer-behind no longer needs (records above keep_after stay).
+  //! before it that a writer-behind no longer needs (records above keep_after stay). The writer
+  //! waits while the state is serialized.
   Status checkpoint(std::uint64_t keep_after = UINT64_MAX);
 
   std::optional<SeqOrder> order(std::int64_t id) const;
