@@ -749,4 +749,41 @@ void updateBid(soci::session& sql, const BidRow& row, std::int64_t now_ms) {
     throw std::logic_error("auction bid " + std::to_string(b.id) + " vanished while updating");
 }
 
+// ------------------------------------------------------------------------ journal writer-behind
+
+std::uint64_t journalApplied(soci::session& sql, const std::string& journal) {
+  long long seq = 0;
+  soci::indicator ind = soci::i_null;
+  sql << "SELECT last_seq FROM market_journal_applied WHERE journal = :j", soci::use(journal),
+      soci::into(seq, ind);
+  return sql.got_data() && ind == soci::i_ok ? static_cast<std::uint64_t>(seq) : 0;
+}
+
+void setJournalApplied(soci::session& sql, const std::string& journal, std::uint64_t seq,
+                       std::int64_t now_ms) {
+  long long s = static_cast<long long>(seq), at = now_ms;
+  sql << "INSERT INTO market_journal_applied (journal, last_seq, updated_at_ms) VALUES (:j, :s, "
+         ":a) ON CONFLICT (journal) DO UPDATE SET last_seq = excluded.last_seq, "
+         "updated_at_ms = excluded.updated_at_ms",
+      soci::use(journal), soci::use(s), soci::use(at);
+}
+
+void mapJournalOrder(soci::session& sql, const std::string& journal, std::int64_t journal_order,
+                     std::int64_t order_id) {
+  long long j = journal_order, o = order_id;
+  sql << "INSERT INTO market_journal_orders (journal, journal_order_id, order_id) VALUES (:n, "
+         ":j, :o)",
+      soci::use(journal), soci::use(j), soci::use(o);
+}
+
+std::optional<std::int64_t> journalOrder(soci::session& sql, const std::string& journal,
+                                         std::int64_t journal_order) {
+  long long j = journal_order, o = 0;
+  soci::indicator ind = soci::i_null;
+  sql << "SELECT order_id FROM market_journal_orders WHERE journal = :n AND journal_order_id = :j",
+      soci::use(journal), soci::use(j), soci::into(o, ind);
+  if (!sql.got_data() || ind != soci::i_ok) return std::nullopt;
+  return static_cast<std::int64_t>(o);
+}
+
 }  // namespace tph::market::detail

@@ -135,4 +135,14 @@ std::int64_t insertBid(soci::session& sql, const BidRow& row, const std::string&
 //! Writes price, quantity, seq, filled, state and trade of the bid.
 void updateBid(soci::session& sql, const BidRow& row, std::int64_t now_ms);
 
+//! The journal's writer-behind: the last record it applied (0 before the first), which order a
+//! journalled order became.
+std::uint64_t journalApplied(soci::session& sql, const std::string& journal);
+void setJournalApplied(soci::session& sql, const std::string& journal, std::uint64_t seq,
+                       std::int64_t now_ms);
+void mapJournalOrder(soci::session& sql, const std::string& journal, std::int64_t journal_order,
+                     std::int64_t order_id);
+std::optional<std::int64_t> journalOrder(soci::session& sql, const std::string& journal,
+                                         std::int64_t journal_order);
+
 }  // namespace tph::market::detail

@@ -25,6 +25,7 @@ struct BookOrder {
   std::int64_t price_fen = 0;
   std::int64_t remaining = 0;
   std::int64_t seq = 0;  //!< time priority: lower came first
+  bool operator==(const BookOrder&) const = default;
 };
 
 //! One match: the maker's resting order traded with the incoming order at the maker's price.
