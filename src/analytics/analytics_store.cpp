@@ -734,7 +734,8 @@ std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter, Gro
       w.binds.push_back(value);
     };
     if (level == RegionLevel::kProvince) {
-      w.clause += by == GroupBy::kRegion ? " AND t.level = 'city'" : " AND t.level = 'province'";
+      w.clause += by == GroupBy::kRegion ? " AND t.level = 'city'"
+                                         : " AND t.level = 'province' AND t.region_code = '440000'";
     } else if (level == RegionLevel::kCity && by == GroupBy::kRegion) {
       w.clause += " AND t.level = 'county'";
       add("t.region_code >= :p", regionPrefix(filter.region));

@@ -6,8 +6,14 @@
 -- methodology), as over stats_enterprise_daily. Setting an enterprise's industry moves its cells
 -- (analytics::moveIndustryCells); `tanpuhui analytics check` recomputes these from
 -- stats_enterprise_daily and the accounts' current industry.
+-- A query reads a range of the primary key (level, region, period): on SQLite the rows are stored in
+-- that order (WITHOUT ROWID), on PostgreSQL the key carries the figures (index-only scans).
+-- (The statements led by a backend's name follow a plain one: a tag must begin its statement.)
 
-CREATE TABLE stats_industry_daily (
+-- An enterprise's cells, found when its industry changes.
+CREATE INDEX stats_enterprise_daily_account ON stats_enterprise_daily (account_id);
+
+/*sqlite*/ CREATE TABLE stats_industry_daily (
   level TEXT NOT NULL CHECK (level IN ('province', 'city', 'county')),
   region_code TEXT NOT NULL,
   day TEXT NOT NULL,
@@ -21,9 +27,24 @@ CREATE TABLE stats_industry_daily (
   points BIGINT NOT NULL,
   PRIMARY KEY (level, region_code, day, industry_section, industry_division, domain,
                methodology_id)
+) WITHOUT ROWID;
+/*postgresql*/ CREATE TABLE stats_industry_daily (
+  level TEXT NOT NULL CHECK (level IN ('province', 'city', 'county')),
+  region_code TEXT NOT NULL,
+  day TEXT NOT NULL,
+  industry_section TEXT NOT NULL,
+  industry_division TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  methodology_id TEXT NOT NULL,
+  records BIGINT NOT NULL,
+  subjects BIGINT NOT NULL,
+  grams BIGINT NOT NULL,
+  points BIGINT NOT NULL,
+  PRIMARY KEY (level, region_code, day, industry_section, industry_division, domain,
+               methodology_id) INCLUDE (records, subjects, grams, points)
 );
 
-CREATE TABLE stats_industry_monthly (
+/*sqlite*/ CREATE TABLE stats_industry_monthly (
   level TEXT NOT NULL CHECK (level IN ('province', 'city', 'county')),
   region_code TEXT NOT NULL,
   month TEXT NOT NULL,
@@ -37,10 +58,22 @@ CREATE TABLE stats_industry_monthly (
   points BIGINT NOT NULL,
   PRIMARY KEY (level, region_code, month, industry_section, industry_division, domain,
                methodology_id)
+) WITHOUT ROWID;
+/*postgresql*/ CREATE TABLE stats_industry_monthly (
+  level TEXT NOT NULL CHECK (level IN ('province', 'city', 'county')),
+  region_code TEXT NOT NULL,
+  month TEXT NOT NULL,
+  industry_section TEXT NOT NULL,
+  industry_division TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  methodology_id TEXT NOT NULL,
+  records BIGINT NOT NULL,
+  subjects BIGINT NOT NULL,
+  grams BIGINT NOT NULL,
+  points BIGINT NOT NULL,
+  PRIMARY KEY (level, region_code, month, industry_section, industry_division, domain,
+               methodology_id) INCLUDE (records, subjects, grams, points)
 );
-
--- An enterprise's cells, found when its industry changes.
-CREATE INDEX stats_enterprise_daily_account ON stats_enterprise_daily (account_id);
 
 INSERT INTO stats_industry_daily (level, region_code, day, industry_section, industry_division,
                                   domain, methodology_id, records, subjects, grams, points)
