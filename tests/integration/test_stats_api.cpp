@@ -40,7 +40,7 @@ class StatsApiTest : public ::testing::Test {
     for (int i = 0; i < kShenzhenSubjects; ++i)
       sz_grams_ += credit.saving("440305", "2026-03-02", 1000, 900);
     // As CarbonAccountService::setIndustry does: the account's industry and its rollup cells.
-    ASSERT_TRUE(t_.db().transaction([&](soci::session& sql) -> Status {
+    EXPECT_TRUE(t_.db().transaction([&](soci::session& sql) -> Status {
       sql << "UPDATE carbon_accounts SET industry_section = 'C', industry_division = '26' WHERE "
              "id = " +
                  std::to_string(credit.lastAccount());
