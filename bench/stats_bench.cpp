@@ -15,13 +15,17 @@
 // Environment: TPH_BENCH_STATS_ROWS (rows, default 100000000), TPH_BENCH_LOAD_BUDGET_S (seconds the
 // load may take on one backend, default 5400: past it the load stops at a whole day and the
 // figures say how many rows were loaded), TPH_BENCH_RUNS (runs per query, default 40),
-// TPH_BENCH_KEEP=1 keeps the SQLite file. The raw provider records (ingest_records) are not
-// generated: no stats query reads them. Foreign keys are not checked during the load.
+// TPH_BENCH_KEEP=1 keeps the SQLite file and the PostgreSQL schema, TPH_BENCH_SQLITE_PATH and
+// TPH_BENCH_PG_SCHEMA name them (an existing one is not loaded again: only the queries run, so a
+// loaded year can be measured again), TPH_BENCH_SQLITE=0 skips SQLite. The raw provider records
+// (ingest_records) are not generated: no stats query reads them. Foreign keys are not checked
+// during the load.
 
 #include <soci/soci.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -121,6 +125,9 @@ class Loader {
     // big sorts spill to files rather than memory.
     if (pg_) {
       sql << "SET session_replication_role = replica";
+      sql << "SET synchronous_commit = off";
+      sql << "SET maintenance_work_mem = '512MB'";
+      sql << "SET work_mem = '256MB'";
     } else {
       sql << "PRAGMA foreign_keys = OFF";
       sql << "PRAGMA synchronous = OFF";
@@ -151,7 +158,10 @@ class Loader {
     }
     // Enterprises report once a day per methodology they may: 2,000 of them at 100 million rows
     // (about 2% of the rows).
-    enterprises_ = std::clamp<std::int64_t>(rows_ / 50'000, 10, 2'000);
+    // TPH_BENCH_ENTERPRISES sets their number (a smaller load with the industry cells of a
+    // bigger one).
+    enterprises_ =
+        envInt("TPH_BENCH_ENTERPRISES", std::clamp<std::int64_t>(rows_ / 50'000, 10, 2'000));
     std::int64_t ent_per_day = enterprises_ * n_ent;
     std::int64_t ph_per_day = std::max<std::int64_t>(1, (rows_ - ent_per_day * kDays) / kDays);
     // Residents credited about 25 times a year each; a household for every four of them.
@@ -159,6 +169,14 @@ class Loader {
     households_ = std::max<std::int64_t>(200, persons_ / 4);
 
     tx(sql, [&] {
+      if (!pg_) {
+        sql << "CREATE TABLE bench_seq (i INTEGER PRIMARY KEY)";
+        sql << "INSERT INTO bench_seq (i) WITH RECURSIVE q(i) AS (SELECT 0 UNION ALL SELECT i + 1 "
+               "FROM q WHERE i + 1 < " +
+                   str(std::max(
+                       {ph_per_day, ent_per_day, persons_ + households_ + enterprises_ + 1})) +
+                   ") SELECT i FROM q";
+      }
       sql << "CREATE TABLE bench_leaf (n BIGINT PRIMARY KEY, code TEXT NOT NULL)";
       sql << "CREATE TABLE bench_combo (n BIGINT NOT NULL, methodology_id TEXT NOT NULL, "
              "domain TEXT NOT NULL, kind TEXT NOT NULL, enterprise INTEGER NOT NULL, "
@@ -193,8 +211,9 @@ class Loader {
               sequence("1", str(persons_ + households_ + enterprises_ + 1)) +
               " s JOIN bench_leaf l ON l.n = (s.i * 7) % {leaves}",
           {{"p", str(persons_)}, {"ph", str(persons_ + households_)}, {"leaves", str(leaves_)}});
-      // Ingest keeps this index; a bulk load builds it once at the end.
+      // Ingest keeps these indexes; a bulk load builds them once at the end.
       sql << "DROP INDEX reductions_account_time";
+      sql << "DROP INDEX reductions_methodology_day";
     });
     std::printf(
         "  %lld leaf regions, %zu methodology x kind combinations, %lld persons, %lld "
@@ -271,10 +290,21 @@ class Loader {
     tx(sql, [&] {
       buildAreaRollups(sql);
       sql << "CREATE INDEX reductions_account_time ON reductions (account_id, occurred_at_ms)";
+      sql << "CREATE INDEX reductions_methodology_day ON reductions (methodology_id, day)";
       sql << "DROP TABLE bench_leaf";
       sql << "DROP TABLE bench_combo";
+      if (!pg_) sql << "DROP TABLE bench_seq";
     });
     sql << "ANALYZE";
+    if (pg_) {
+      // What autovacuum leaves a serving database with: the rollups' pages all-visible, so their
+      // covering keys answer without reading the rows.
+      for (const char* table :
+           {"stats_daily", "stats_daily_area", "stats_monthly_area", "stats_industry_daily",
+            "stats_industry_monthly", "stats_participation", "stats_enterprise_daily",
+            "stats_enterprise_monthly"})
+        sql << std::string("VACUUM ") + table;
+    }
     if (pg_) {
       sql << "SET session_replication_role = origin";
     } else {
@@ -300,9 +330,11 @@ class Loader {
   }
 
   std::string sequence(const std::string& from, const std::string& to_excl) const {
-    if (pg_) return "(SELECT generate_series(" + from + ", " + to_excl + " - 1) AS i)";
-    return "(WITH RECURSIVE q(i) AS (SELECT " + from +
-           " UNION ALL SELECT i + 1 FROM q WHERE i + 1 < " + to_excl + ") SELECT i FROM q)";
+    if (pg_)
+      return "(SELECT generate_series(CAST(" + from + " AS BIGINT), CAST(" + to_excl +
+             " AS BIGINT) - 1) AS i)";
+    // SQLite: a range of bench_seq, which a table scan reads faster than a recursive query makes.
+    return "(SELECT i FROM bench_seq WHERE i >= " + from + " AND i < " + to_excl + ")";
   }
 
   //! The day's rollups from its reductions (ids id0..id1), set-based.
@@ -374,19 +406,21 @@ class Loader {
         {{"m", month}, {"s", str(subjects)}, {"n", str(fresh)}});
   }
 
-  //! The area and monthly rollups from the county cells: the statements migration 0020 backfills
-  //! them with.
+  //! The area, monthly and industry rollups from the county and enterprise cells: the statements
+  //! migrations 0020 and 0023 backfill them with.
   static void buildAreaRollups(soci::session& sql) {
-    for (const auto& statement : store::migrationStatements(areaMigration(), store::backendOf(sql)))
-      if (auto first = statement.find_first_not_of(" \t\r\n");
-          first != std::string::npos && statement.compare(first, 6, "INSERT") == 0)
-        sql << statement;
+    for (const char* name : {"stats_areas", "stats_industry"})
+      for (const auto& statement :
+           store::migrationStatements(migrationNamed(name), store::backendOf(sql)))
+        if (auto first = statement.find_first_not_of(" \t\r\n");
+            first != std::string::npos && statement.compare(first, 6, "INSERT") == 0)
+          sql << statement;
   }
 
-  static const store::Migration& areaMigration() {
+  static const store::Migration& migrationNamed(const char* name) {
     for (const auto& m : store::shippedMigrations())
-      if (m.name.find("stats_areas") != std::string::npos) return m;
-    std::fprintf(stderr, "stats_bench: no stats_areas migration\n");
+      if (m.name.find(name) != std::string::npos) return m;
+    std::fprintf(stderr, "stats_bench: no %s migration\n", name);
     std::abort();
   }
 
@@ -591,12 +625,17 @@ std::int64_t databaseBytes(store::Database& db, const std::string& sqlite_path) 
 }
 
 //! Loads and queries one backend; answers false when a query failed or missed the target.
-bool runBackend(const std::string& name, const std::string& url, const std::string& sqlite_path) {
+//! With reuse, the database was loaded by an earlier run (TPH_BENCH_KEEP): only the queries run.
+bool runBackend(const std::string& name, const std::string& url, const std::string& sqlite_path,
+                bool reuse) {
   std::int64_t rows = envInt("TPH_BENCH_STATS_ROWS", 100'000'000);
   double budget = static_cast<double>(envInt("TPH_BENCH_LOAD_BUDGET_S", 5400));
   int runs = static_cast<int>(envInt("TPH_BENCH_RUNS", 40));
-  std::printf("== %s: loading a year of %lld reductions\n", name.c_str(),
-              static_cast<long long>(rows));
+  if (reuse)
+    std::printf("== %s: querying the year loaded by an earlier run\n", name.c_str());
+  else
+    std::printf("== %s: loading a year of %lld reductions\n", name.c_str(),
+                static_cast<long long>(rows));
   auto db = store::Database::open(url, {.pool_size = 2});
   if (!db) {
     std::fprintf(stderr, "stats_bench: %s\n", db.error().message.c_str());
@@ -606,17 +645,27 @@ bool runBackend(const std::string& name, const std::string& url, const std::stri
   if (!store::migrate(**db, clock)) return false;
   auto regions = region::parseRegionsFile(TPH_SOURCE_DIR "/data/regions.toml");
   if (!regions) return false;
-  if (!region::RegionService(**db, clock).load(*regions, "bench")) return false;
+  if (!reuse && !region::RegionService(**db, clock).load(*regions, "bench")) return false;
   std::vector<std::string> cities, counties;
   for (const auto& r : *regions) {
     if (r.level == "city") cities.push_back(r.code);
     if (r.level == "county") counties.push_back(r.code);
   }
   Loader loader(**db, rows, budget);
-  auto loaded = loader.run();
+  std::int64_t loaded = 0;
+  if (reuse) {
+    loaded = (*db)->read([](soci::session& sql) {
+      long long n = 0;
+      sql << "SELECT COUNT(*) FROM reductions", soci::into(n);
+      return static_cast<std::int64_t>(n);
+    });
+  } else {
+    loaded = loader.run();
+  }
   auto bytes = databaseBytes(**db, sqlite_path);
-  std::printf("%s: %lld reductions loaded%s; database %.2f GiB\n\n", name.c_str(),
-              static_cast<long long>(loaded), loader.partial() ? " (partial: load budget)" : "",
+  std::printf("%s: %lld reductions %s%s; database %.2f GiB\n\n", name.c_str(),
+              static_cast<long long>(loaded), reuse ? "in the database" : "loaded",
+              loader.partial() ? " (partial: load budget)" : "",
               static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
 
   analytics::AnalyticsService stats(**db);
@@ -643,17 +692,38 @@ bool runBackend(const std::string& name, const std::string& url, const std::stri
 }  // namespace
 
 int main() {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens, also in a log file
   bool ok = true;
-  std::string dir = std::getenv("TPH_BENCH_DIR") ? std::getenv("TPH_BENCH_DIR") : "/tmp";
-  std::string path = dir + "/tph_stats_bench_" + randomHex(6) + ".db";
-  ok = runBackend("sqlite", "sqlite:" + path, path) && ok;
-  if (!std::getenv("TPH_BENCH_KEEP"))
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  bool keep = std::getenv("TPH_BENCH_KEEP") != nullptr;
+  const char* sqlite_flag = std::getenv("TPH_BENCH_SQLITE");
+  if (!sqlite_flag || std::string(sqlite_flag) != "0") {
+    std::string dir = std::getenv("TPH_BENCH_DIR") ? std::getenv("TPH_BENCH_DIR") : "/tmp";
+    const char* named = std::getenv("TPH_BENCH_SQLITE_PATH");
+    std::string path =
+        named && *named ? std::string(named) : dir + "/tph_stats_bench_" + randomHex(6) + ".db";
+    bool reuse = std::filesystem::exists(path);
+    ok = runBackend("sqlite", "sqlite:" + path, path, reuse) && ok;
+    if (!keep)
+      for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  }
   if (const char* base = std::getenv("TPH_BENCH_DATABASE_URL")) {
-    std::string schema = "stats_bench_" + randomHex(6);
+    const char* named = std::getenv("TPH_BENCH_PG_SCHEMA");
+    std::string schema = named && *named ? std::string(named) : "stats_bench_" + randomHex(6);
+    for (char c : schema)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') {
+        std::fprintf(stderr, "stats_bench: TPH_BENCH_PG_SCHEMA must be letters, digits and _\n");
+        return 2;
+      }
     auto admin = store::Database::open(base, {.pool_size = 1});
     if (!admin) return 1;
-    if (!(*admin)->transaction([&](soci::session& sql) -> Status {
+    bool reuse = (*admin)->read([&](soci::session& sql) {
+      long long n = 0;
+      std::string name = schema;
+      sql << "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = :s",
+          soci::use(name), soci::into(n);
+      return n > 0;
+    });
+    if (!reuse && !(*admin)->transaction([&](soci::session& sql) -> Status {
           sql << "CREATE SCHEMA " + schema;
           return {};
         }))
@@ -661,8 +731,8 @@ int main() {
     std::string url = std::string(base) +
                       (std::string(base).find('?') == std::string::npos ? "?" : "&") +
                       "options=-csearch_path%3D" + schema;
-    ok = runBackend("postgresql", url, "") && ok;
-    if (!(*admin)->transaction([&](soci::session& sql) -> Status {
+    ok = runBackend("postgresql", url, "", reuse) && ok;
+    if (!keep && !(*admin)->transaction([&](soci::session& sql) -> Status {
           sql << "DROP SCHEMA " + schema + " CASCADE";
           return {};
         }))

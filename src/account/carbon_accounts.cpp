@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "analytics/rollup_deltas.h"
 #include "audit/audit_log.h"
 #include "core/crypto.h"
 #include "core/region_code.h"
@@ -323,6 +324,7 @@ Result<CarbonAccount> CarbonAccountService::setIndustry(const Principal& caller,
     sql << "UPDATE carbon_accounts SET industry_section = :s, industry_division = :d "
            "WHERE id = :id",
         soci::use(s), soci::use(d), soci::use(id);
+    analytics::moveIndustryCells(sql, account_id, a->industry_section, a->industry_division, s, d);
     audit::appendAuditEvent(sql, clock_,
                             {caller.auditActor(),
                              "account.set_industry",

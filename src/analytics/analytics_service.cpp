@@ -71,6 +71,11 @@ Result<CheckReport> AnalyticsService::check() {
                         {"records", "grams", "points", "subject_days"}, report.cells_checked);
     }
     if (differs.empty()) {
+      differs = compare("stats_industry_daily/stats_industry_monthly",
+                        detail::storedIndustryCells(sql), detail::derivedIndustryCells(sql),
+                        {"records", "subjects", "grams", "points"}, report.cells_checked);
+    }
+    if (differs.empty()) {
       differs = compare("stats_daily_area/stats_monthly_area", detail::storedAreaCells(sql),
                         detail::derivedAreaCells(sql),
                         {"records", "subjects", "grams", "points", "max_cell_subjects"},

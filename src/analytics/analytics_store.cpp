@@ -14,31 +14,82 @@ namespace tph::analytics::detail {
 
 namespace {
 
-void addNewSubjects(soci::session& sql, const std::string& day, long long delta) {
-  for (std::string period : {"d:" + day, "m:" + day.substr(0, 7)}) {
-    sql << "INSERT INTO stats_participation (period, subjects, new_subjects) "
-           "VALUES (:p, 0, :n) ON CONFLICT (period) DO UPDATE SET "
-           "new_subjects = stats_participation.new_subjects + excluded.new_subjects",
-        soci::use(period), soci::use(delta);
-  }
-}
+//! An account's kind ("person", "household", "enterprise") and, for an enterprise, its GB/T 4754
+//! section and division ('' when not set).
+struct AccountFacts {
+  std::string kind, section, division;
+};
 
-//! The kind of each account ("person", "household", "enterprise").
-std::map<std::int64_t, std::string> accountKinds(soci::session& sql,
-                                                 const std::map<std::int64_t, std::string>& ids) {
+std::map<std::int64_t, AccountFacts> accountFacts(soci::session& sql,
+                                                  const std::map<std::int64_t, std::string>& ids) {
   store::JsonRows rows;
   for (const auto& [account, day] : ids) rows.row().add(account);
   std::string text = rows.text();
-  std::map<std::int64_t, std::string> kinds;
+  std::map<std::int64_t, AccountFacts> facts;
   long long id = 0;
-  std::string kind;
+  std::string kind, section, division;
+  soci::indicator section_ind, division_ind;
   soci::statement st =
-      (sql.prepare << "SELECT a.id, a.kind FROM " + store::jsonRowsSource(sql) +
+      (sql.prepare << "SELECT a.id, a.kind, a.industry_section, a.industry_division FROM " +
+                          store::jsonRowsSource(sql) +
                           " j JOIN carbon_accounts a ON a.id = CAST(j.value ->> 0 AS BIGINT)",
-       soci::use(text, "rows"), soci::into(id), soci::into(kind));
+       soci::use(text, "rows"), soci::into(id), soci::into(kind), soci::into(section, section_ind),
+       soci::into(division, division_ind));
   st.execute();
-  while (st.fetch()) kinds[id] = kind;
-  return kinds;
+  while (st.fetch()) {
+    facts[id] = {kind, section_ind == soci::i_ok ? section : "",
+                 division_ind == soci::i_ok ? division : ""};
+  }
+  return facts;
+}
+
+//! An industry rollup cell: (level, region, period, section, division, domain, methodology).
+using IndustryKey = std::tuple<std::string, std::string, std::string, std::string, std::string,
+                               std::string, std::string>;
+struct IndustryChange {
+  CellSums sums;
+  std::int64_t subjects = 0;
+};
+
+//! Adds the changes to stats_industry_daily or stats_industry_monthly (`period` is day or month).
+void upsertIndustry(soci::session& sql, const std::string& table, const std::string& period,
+                    const std::map<IndustryKey, IndustryChange>& changes) {
+  using store::ColumnType;
+  store::BulkInsert upsert(table,
+                           {{"level", ColumnType::kText},
+                            {"region_code", ColumnType::kText},
+                            {period, ColumnType::kText},
+                            {"industry_section", ColumnType::kText},
+                            {"industry_division", ColumnType::kText},
+                            {"domain", ColumnType::kText},
+                            {"methodology_id", ColumnType::kText},
+                            {"records", ColumnType::kInt64},
+                            {"subjects", ColumnType::kInt64},
+                            {"grams", ColumnType::kInt64},
+                            {"points", ColumnType::kInt64}},
+                           "ON CONFLICT (level, region_code, " + period +
+                               ", industry_section, industry_division, domain, methodology_id) DO "
+                               "UPDATE SET records = " +
+                               table + ".records + excluded.records, subjects = " + table +
+                               ".subjects + excluded.subjects, grams = " + table +
+                               ".grams + excluded.grams, points = " + table +
+                               ".points + excluded.points");
+  for (const auto& [key, c] : changes) {
+    const auto& [level, region, p, section, division, domain, methodology] = key;
+    upsert.row()
+        .add(level)
+        .add(region)
+        .add(p)
+        .add(section)
+        .add(division)
+        .add(domain)
+        .add(methodology)
+        .add(c.sums.records)
+        .add(c.subjects)
+        .add(c.sums.grams)
+        .add(c.sums.points);
+  }
+  upsert.execute(sql);
 }
 
 //! The county cells' figures changed by a transaction, keyed (day, region, domain, methodology,
@@ -159,10 +210,10 @@ void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& cha
   // as the audit chain's head is anyway.
   if (store::backendOf(sql) == store::Backend::kPostgresql)
     sql << "SELECT pg_advisory_xact_lock(4400010)";
-  auto kinds = accountKinds(sql, first_day);
-  auto kindOf = [&](std::int64_t account) -> const std::string& {
-    auto it = kinds.find(account);
-    if (it == kinds.end())
+  auto facts = accountFacts(sql, first_day);
+  auto factsOf = [&](std::int64_t account) -> const AccountFacts& {
+    auto it = facts.find(account);
+    if (it == facts.end())
       throw std::logic_error("a reduction names account " + std::to_string(account) +
                              ", which does not exist");
     return it->second;
@@ -216,10 +267,12 @@ void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& cha
     std::int64_t days = 0;
   };
   std::map<AccountCell, EnterpriseMonth> enterprise_months;
+  std::map<IndustryKey, IndustryChange> industry_days, industry_months;
   std::set<std::pair<std::string, std::int64_t>> periods;
   std::size_t i = 0;
   for (const auto& [key, sums] : changes) {
-    const std::string& kind = kindOf(key.account_id);
+    const AccountFacts& account = factsOf(key.account_id);
+    const std::string& kind = account.kind;
     auto& cell = daily[{key.day, key.region_code, key.domain, key.methodology_id, kind}];
     cell.sums.records += sums.records;
     cell.sums.grams += sums.grams;
@@ -243,6 +296,22 @@ void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& cha
       // The account's first record in this day cell adds a day to the month (stats_cell_subjects
       // keys a cell without its domain, which the methodology decides).
       if (fresh[i - 1]) ++month.days;
+      // The industry cells at county, city and province level, by day and by month; an
+      // enterprise's first record in a day cell is one more subject in each.
+      std::string city = key.region_code.substr(0, 4) + "00";
+      for (const auto& [level, code] :
+           {std::pair<std::string, std::string>{"county", key.region_code},
+            std::pair<std::string, std::string>{"city", city},
+            std::pair<std::string, std::string>{"province", "440000"}}) {
+        for (auto* table : {&industry_days, &industry_months}) {
+          auto& c = (*table)[{level, code, table == &industry_days ? key.day : key.day.substr(0, 7),
+                              account.section, account.division, key.domain, key.methodology_id}];
+          c.sums.records += sums.records;
+          c.sums.grams += sums.grams;
+          c.sums.points += sums.points;
+          if (fresh[i - 1]) ++c.subjects;
+        }
+      }
     }
     periods.insert({"d:" + key.day, key.account_id});
     periods.insert({"m:" + key.day.substr(0, 7), key.account_id});
@@ -290,28 +359,28 @@ void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& cha
         .add(month.days);
   }
   enterprise_monthly.execute(sql);
+  if (!industry_days.empty()) {
+    upsertIndustry(sql, "stats_industry_daily", "day", industry_days);
+    upsertIndustry(sql, "stats_industry_monthly", "month", industry_months);
+  }
   applyAreaRollups(sql, daily);
 
-  // Participation: subjects per day and per month, then those credited for the first time.
+  // Participation: subjects per day and per month (the membership rows this transaction is the
+  // first to write), and those credited for the first time, written in one upsert.
   store::BulkInsert period_members(
       "stats_period_subjects", {{"period", ColumnType::kText}, {"account_id", ColumnType::kInt64}},
       "ON CONFLICT DO NOTHING");
   for (const auto& [period, account] : periods) period_members.row().add(period).add(account);
   auto new_in_period = period_members.executeReportingNew(sql);
-  std::map<std::string, std::int64_t> period_subjects;
+  struct PeriodChange {
+    std::int64_t subjects = 0, new_subjects = 0;
+  };
+  std::map<std::string, PeriodChange> period_changes;
   i = 0;
   for (const auto& [period, account] : periods) {
-    auto& n = period_subjects[period];
-    if (new_in_period[i++]) ++n;
+    auto& n = period_changes[period];
+    if (new_in_period[i++]) ++n.subjects;
   }
-  store::BulkInsert participation("stats_participation",
-                                  {{"period", ColumnType::kText},
-                                   {"subjects", ColumnType::kInt64},
-                                   {"new_subjects", ColumnType::kInt64}},
-                                  "ON CONFLICT (period) DO UPDATE SET "
-                                  "subjects = stats_participation.subjects + excluded.subjects");
-  for (const auto& [period, n] : period_subjects) participation.row().add(period).add(n).add(0);
-  participation.execute(sql);
 
   store::JsonRows accounts;
   for (const auto& [account, day] : first_day) accounts.row().add(account);
@@ -328,22 +397,38 @@ void applyRollups(soci::session& sql, const std::map<AccountCell, CellSums>& cha
     st.execute();
     while (st.fetch()) known[account] = day;
   }
+  store::BulkInsert firsts("stats_subject_first",
+                           {{"account_id", ColumnType::kInt64}, {"first_day", ColumnType::kText}},
+                           "ON CONFLICT (account_id) DO UPDATE SET first_day = excluded.first_day");
+  auto addNew = [&](const std::string& day, std::int64_t delta) {
+    period_changes["d:" + day].new_subjects += delta;
+    period_changes["m:" + day.substr(0, 7)].new_subjects += delta;
+  };
   for (const auto& [account, day] : first_day) {
-    long long id = account;
-    std::string first = day;
     auto it = known.find(account);
     if (it == known.end()) {
-      sql << "INSERT INTO stats_subject_first (account_id, first_day) VALUES (:a, :d)",
-          soci::use(id), soci::use(first);
-      addNewSubjects(sql, day, 1);
+      firsts.row().add(account).add(day);
+      addNew(day, 1);
     } else if (day < it->second) {
       // A late record moved the subject's first day earlier.
-      sql << "UPDATE stats_subject_first SET first_day = :d WHERE account_id = :a",
-          soci::use(first), soci::use(id);
-      addNewSubjects(sql, it->second, -1);
-      addNewSubjects(sql, day, 1);
+      firsts.row().add(account).add(day);
+      addNew(it->second, -1);
+      addNew(day, 1);
     }
   }
+  firsts.execute(sql);
+  store::BulkInsert participation(
+      "stats_participation",
+      {{"period", ColumnType::kText},
+       {"subjects", ColumnType::kInt64},
+       {"new_subjects", ColumnType::kInt64}},
+      "ON CONFLICT (period) DO UPDATE SET "
+      "subjects = stats_participation.subjects + excluded.subjects, "
+      "new_subjects = stats_participation.new_subjects + excluded.new_subjects");
+  for (const auto& [period, n] : period_changes)
+    if (n.subjects != 0 || n.new_subjects != 0)
+      participation.row().add(period).add(n.subjects).add(n.new_subjects);
+  participation.execute(sql);
 }
 
 namespace {
@@ -461,6 +546,99 @@ std::vector<CellRow> derivedAreaCells(soci::session& sql) {
                7, 5);
 }
 
+namespace {
+
+//! The industry cells at the three levels, by day and month, from a source of enterprise day cells
+//! (`e`: region_code, day, domain, methodology_id, records, grams, points) and their industry
+//! (`section`, `division` expressions), each figure multiplied by `sign`.
+std::string industryCellsFrom(const std::string& source, const std::string& section,
+                              const std::string& division, const std::string& sign) {
+  std::string figures = sign + " * SUM(e.records) AS records, " + sign +
+                        " * COUNT(*) AS subjects, " + sign + " * SUM(e.grams) AS grams, " + sign +
+                        " * SUM(e.points) AS points FROM " + source + " GROUP BY ";
+  std::string rest = section + ", " + division + ", e.domain, e.methodology_id";
+  std::string city = "substr(e.region_code, 1, 4) || '00'";
+  std::string out;
+  for (std::string period : {"e.day", "substr(e.day, 1, 7)"}) {
+    std::string p = period == "e.day" ? "'d'" : "'m'";
+    if (!out.empty()) out += " UNION ALL ";
+    out += "SELECT " + p + " AS p, 'county' AS level, e.region_code AS region_code, " + period +
+           " AS period, " + section + " AS industry_section, " + division +
+           " AS industry_division, e.domain AS domain, e.methodology_id AS methodology_id, " +
+           figures + "e.region_code, " + period + ", " + rest;
+    out += " UNION ALL SELECT " + p + ", 'city', " + city + ", " + period + ", " + section + ", " +
+           division + ", e.domain, e.methodology_id, " + figures + city + ", " + period + ", " +
+           rest;
+    out += " UNION ALL SELECT " + p + ", 'province', '440000', " + period + ", " + section + ", " +
+           division + ", e.domain, e.methodology_id, " + figures + period + ", " + rest;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<CellRow> storedIndustryCells(soci::session& sql) {
+  return cells(sql,
+               "SELECT 'd' AS p, level, region_code, day AS period, industry_section, "
+               "industry_division, domain, methodology_id, records, subjects, grams, points FROM "
+               "stats_industry_daily UNION ALL SELECT 'm', level, region_code, month, "
+               "industry_section, industry_division, domain, methodology_id, records, subjects, "
+               "grams, points FROM stats_industry_monthly ORDER BY 1, 2, 3, 4, 5, 6, 7, 8",
+               8, 4);
+}
+
+std::vector<CellRow> derivedIndustryCells(soci::session& sql) {
+  return cells(sql,
+               industryCellsFrom("stats_enterprise_daily e JOIN carbon_accounts a ON a.id = "
+                                 "e.account_id",
+                                 "COALESCE(a.industry_section, '')",
+                                 "COALESCE(a.industry_division, '')", "1") +
+                   " ORDER BY 1, 2, 3, 4, 5, 6, 7, 8",
+               8, 4);
+}
+
+void moveIndustryCells(soci::session& sql, std::int64_t account_id, const std::string& from_section,
+                       const std::string& from_division, const std::string& to_section,
+                       const std::string& to_division) {
+  if (from_section == to_section && from_division == to_division) return;
+  // Ingest reads an enterprise's industry under this lock and adds to its cells before commit:
+  // taken first, the cells moved below include every batch committed before.
+  if (store::backendOf(sql) == store::Backend::kPostgresql)
+    sql << "SELECT pg_advisory_xact_lock(4400010)";
+  long long id = account_id;
+  for (const auto& [sign, section, division] :
+       {std::tuple<std::string, std::string, std::string>{"-1", from_section, from_division},
+        std::tuple<std::string, std::string, std::string>{"1", to_section, to_division}}) {
+    std::string sec = section, div = division;
+    for (std::string table : {"stats_industry_daily", "stats_industry_monthly"}) {
+      std::string period = table == "stats_industry_daily" ? "day" : "month";
+      std::string t = table;
+      sql << "INSERT INTO " + t + " (level, region_code, " + period +
+                 ", industry_section, industry_division, domain, methodology_id, records, "
+                 "subjects, grams, points) WITH src AS (SELECT region_code, day, domain, "
+                 "methodology_id, records, grams, points, CAST(:s AS TEXT) AS sec, CAST(:d AS "
+                 "TEXT) AS dv FROM stats_enterprise_daily WHERE account_id = :a) SELECT c.level, "
+                 "c.region_code, c.period, c.industry_section, c.industry_division, c.domain, "
+                 "c.methodology_id, c.records, c.subjects, c.grams, c.points FROM (" +
+                 industryCellsFrom("src e", "e.sec", "e.dv", sign) + ") c WHERE c.p = '" +
+                 (period == "day" ? "d" : "m") + "' ON CONFLICT (level, region_code, " + period +
+                 ", industry_section, industry_division, domain, methodology_id) DO UPDATE SET "
+                 "records = " +
+                 t + ".records + excluded.records, subjects = " + t +
+                 ".subjects + excluded.subjects, grams = " + t +
+                 ".grams + excluded.grams, "
+                 "points = " +
+                 t + ".points + excluded.points",
+          soci::use(sec), soci::use(div), soci::use(id);
+      // Cells the enterprise alone made are left with nothing.
+      if (sign == "-1")
+        sql << "DELETE FROM " + t +
+                   " WHERE industry_section = :s AND industry_division = :d AND records = 0",
+            soci::use(sec), soci::use(div);
+    }
+  }
+}
+
 std::vector<CellRow> detailParticipation(soci::session& sql) {
   // A subject is new in the day (and month) of its first credited reduction.
   return cells(
@@ -539,22 +717,66 @@ std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter, Gro
                                 (by == GroupBy::kRegion && level == RegionLevel::kCity));
   std::string source, subjects, bound, key;
   Where w;
-  if (enterprise || county) {
+  if (enterprise) {
+    // The industry rollups, at the level the filter asks for (its children's for a breakdown by
+    // region); cells count an enterprise once per day, county and methodology.
+    bool monthly =
+        (by != GroupBy::kPeriod || months_ok) && wholeMonths(filter.from_day, filter.to_day);
+    std::string period = monthly ? "t.month" : "t.day";
+    source = monthly ? "stats_industry_monthly t" : "stats_industry_daily t";
+    subjects = "SUM(t.subjects)";
+    bound = "0";
+    w.clause = period + " >= :p0 AND " + period + " <= :p1";
+    w.binds = {monthly ? filter.from_day.substr(0, 7) : filter.from_day,
+               monthly ? filter.to_day.substr(0, 7) : filter.to_day};
+    auto add = [&](const std::string& condition, const std::string& value) {
+      w.clause += " AND " + condition + std::to_string(w.binds.size());
+      w.binds.push_back(value);
+    };
+    if (level == RegionLevel::kProvince) {
+      w.clause += by == GroupBy::kRegion ? " AND t.level = 'city'"
+                                         : " AND t.level = 'province' AND t.region_code = '440000'";
+    } else if (level == RegionLevel::kCity && by == GroupBy::kRegion) {
+      w.clause += " AND t.level = 'county'";
+      add("t.region_code >= :p", regionPrefix(filter.region));
+      add("t.region_code <= :p", regionPrefix(filter.region) + "~");
+    } else {
+      w.clause += level == RegionLevel::kCity ? " AND t.level = 'city'" : " AND t.level = 'county'";
+      add("t.region_code = :p", filter.region);
+    }
+    if (!filter.domain.empty()) add("t.domain = :p", filter.domain);
+    if (!filter.methodology.empty()) add("t.methodology_id = :p", filter.methodology);
+    if (!filter.industry.empty()) {
+      add("t.industry_section = :p", filter.industry.substr(0, 1));
+      if (filter.industry.size() > 1) add("t.industry_division = :p", filter.industry.substr(1));
+    } else if (!filter.subject_kind.empty() && filter.subject_kind != "enterprise") {
+      w.clause += " AND 1 = 0";
+    }
+    switch (by) {
+      case GroupBy::kAll:
+        key = "'all'";
+        break;
+      case GroupBy::kPeriod:
+        key = period;
+        break;
+      case GroupBy::kRegion:
+        key = "t.region_code";
+        break;
+      case GroupBy::kMethodology:
+        key = "t.methodology_id";
+        break;
+      case GroupBy::kDomain:
+        key = "t.domain";
+        break;
+      case GroupBy::kIndustry:
+        key =
+            "CASE WHEN t.industry_section = '' OR t.industry_division = '' THEN 'unclassified' "
+            "ELSE t.industry_section || t.industry_division END";
+        break;
+    }
+  } else if (county) {
     w = whereOf(filter);
-    if (enterprise) {
-      bool monthly =
-          (by != GroupBy::kPeriod || months_ok) && wholeMonths(filter.from_day, filter.to_day);
-      source = std::string(monthly ? "stats_enterprise_monthly" : "stats_enterprise_daily") +
-               " t JOIN carbon_accounts a ON a.id = t.account_id";
-      w = whereOf(filter, monthly);
-      // Enterprise cells are per account: a day cell's subjects are its accounts.
-      subjects = monthly ? "SUM(t.subject_days)" : "COUNT(*)";
-      bound = "0";
-      if (filter.industry.empty() && !filter.subject_kind.empty() &&
-          filter.subject_kind != "enterprise")
-        w.clause += " AND 1 = 0";
-    } else if ((by != GroupBy::kPeriod || months_ok) &&
-               wholeMonths(filter.from_day, filter.to_day)) {
+    if ((by != GroupBy::kPeriod || months_ok) && wholeMonths(filter.from_day, filter.to_day)) {
       source = "stats_monthly_area t";
       w = whereOf(filter, true);
       w.clause += " AND t.level = 'county'";
@@ -583,8 +805,7 @@ std::vector<GroupRow> grouped(soci::session& sql, const StatsFilter& filter, Gro
         key = "t.domain";
         break;
       case GroupBy::kIndustry:
-        key = "COALESCE(a.industry_section || a.industry_division, 'unclassified')";
-        break;
+        break;  // enterprise above
     }
   } else {
     bool monthly =

@@ -36,6 +36,14 @@ std::vector<CellRow> derivedEnterpriseMonths(soci::session& sql);
 std::vector<CellRow> storedAreaCells(soci::session& sql);
 std::vector<CellRow> derivedAreaCells(soci::session& sql);
 std::vector<CellRow> detailParticipation(soci::session& sql);
+//! stats_industry_daily and stats_industry_monthly as stored, and recomputed from
+//! stats_enterprise_daily and the accounts' current industry.
+std::vector<CellRow> storedIndustryCells(soci::session& sql);
+std::vector<CellRow> derivedIndustryCells(soci::session& sql);
+//! See analytics::moveIndustryCells.
+void moveIndustryCells(soci::session& sql, std::int64_t account_id, const std::string& from_section,
+                       const std::string& from_division, const std::string& to_section,
+                       const std::string& to_division);
 
 }  // namespace tph::analytics::detail
 

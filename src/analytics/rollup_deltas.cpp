@@ -35,4 +35,10 @@ void RollupDeltas::apply(soci::session& sql) {
   first_day_.clear();
 }
 
+void moveIndustryCells(soci::session& sql, std::int64_t account_id, const std::string& from_section,
+                       const std::string& from_division, const std::string& to_section,
+                       const std::string& to_division) {
+  detail::moveIndustryCells(sql, account_id, from_section, from_division, to_section, to_division);
+}
+
 }  // namespace tph::analytics

@@ -36,6 +36,13 @@ struct CellSums {
 void setRollupMaintenance(bool on);
 bool rollupMaintenance();
 
+//! Moves an enterprise's industry rollup cells (stats_industry_daily and _monthly) from the
+//! industry it had to the one it now has ('' and '' for none), inside the caller's transaction
+//! that changes the account's industry, so the rollups keep following the detail.
+void moveIndustryCells(soci::session& sql, std::int64_t account_id, const std::string& from_section,
+                       const std::string& from_division, const std::string& to_section,
+                       const std::string& to_division);
+
 //! Not shared between threads: one per crediting transaction.
 class RollupDeltas {
  public:

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "analytics/analytics_service.h"
+#include "analytics/rollup_deltas.h"
 #include "api/api_server.h"
 #include "api/http_client.h"
 #include "auth/auth_service.h"
@@ -38,9 +39,14 @@ class StatsApiTest : public ::testing::Test {
     // Shenzhen's Nanshan district: SME electricity saving by 3 on 2 March, one of them in C26.
     for (int i = 0; i < kShenzhenSubjects; ++i)
       sz_grams_ += credit.saving("440305", "2026-03-02", 1000, 900);
-    t_.exec(
-        "UPDATE carbon_accounts SET industry_section = 'C', industry_division = '26' WHERE id = " +
-        std::to_string(credit.lastAccount()));
+    // As CarbonAccountService::setIndustry does: the account's industry and its rollup cells.
+    EXPECT_TRUE(t_.db().transaction([&](soci::session& sql) -> Status {
+      sql << "UPDATE carbon_accounts SET industry_section = 'C', industry_division = '26' WHERE "
+             "id = " +
+                 std::to_string(credit.lastAccount());
+      analytics::moveIndustryCells(sql, credit.lastAccount(), "", "", "C", "26");
+      return {};
+    }));
     auto check = analytics::AnalyticsService(t_.db()).check();
     EXPECT_TRUE(check.ok() && check->consistent) << (check.ok() ? check->first_difference : "");
 

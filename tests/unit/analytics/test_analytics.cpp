@@ -300,5 +300,95 @@ TEST_F(AnalyticsTest, EnterpriseCellsFollowTheDetail) {
   expectConsistent();
 }
 
+TEST_F(AnalyticsTest, IndustryRollupsFollowTheDetailAndMoveWhenAnIndustryChanges) {
+  std::uint32_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  auth::AuthOptions options;
+  options.password_cost = auth::PasswordCost::kMinimum;
+  auto admin_user =
+      auth::AuthService(t_.db(), clock_, options)
+          .createUserAsSystem(
+              "test",
+              {"gd_admin", "green-travel-42", "gd_admin", {{Role::kProvinceAdmin, "440000"}}},
+              false);
+  ASSERT_TRUE(admin_user.ok());
+  Principal admin{
+      admin_user->id, admin_user->username, admin_user->display_name, admin_user->grants, {}};
+  static const char* regions[] = {"440305", "440306", "440100"};
+  static const std::pair<const char*, const char*> industries[] = {
+      {"C", "26"}, {"C", "13"}, {"D", "44"}};
+  testing::CreditedReductions seed_reductions(t_.db(), clock_, methodologies_);
+  std::vector<std::int64_t> enterprises;
+  for (int i = 0; i < 24; ++i) {
+    char day[16];
+    std::snprintf(day, sizeof day, "2026-0%d-%02d", 2 + static_cast<int>(rng() % 2),
+                  1 + static_cast<int>(rng() % 9));
+    const char* region = regions[rng() % 3];
+    if (rng() % 2)
+      seed_reductions.trees(region, day, 1 + static_cast<int>(rng() % 5), 1);
+    else
+      seed_reductions.saving(region, day, 1000, 900 - static_cast<double>(rng() % 300));
+    enterprises.push_back(seed_reductions.lastAccount());
+    // Now and then an enterprise (this one or an earlier one) is given an industry or changes it.
+    if (rng() % 3 != 0) {
+      auto [section, division] = industries[rng() % 3];
+      auto account = enterprises[rng() % enterprises.size()];
+      ASSERT_TRUE(accounts_.setIndustry(admin, account, section, division).ok());
+    }
+  }
+  expectConsistent();
+  EXPECT_EQ(scalar("SELECT SUM(records) FROM stats_industry_daily WHERE level = 'province'"), 24);
+  EXPECT_EQ(scalar("SELECT SUM(grams) FROM stats_industry_monthly WHERE level = 'county'"),
+            scalar("SELECT SUM(grams) FROM reductions"));
+
+  // The breakdown equals the detail's, over whole months (monthly cells) and a span of days (daily
+  // cells), province-wide, for a city and by region.
+  auto detail = [&](const std::string& industry, const std::string& from, const std::string& to,
+                    const std::string& prefix) {
+    std::string where = industry == "unclassified"
+                            ? "a.industry_section IS NULL"
+                            : "a.industry_section || a.industry_division = '" + industry + "'";
+    return scalar(
+        "SELECT SUM(r.grams) FROM reductions r JOIN carbon_accounts a ON a.id = "
+        "r.account_id WHERE " +
+        where + " AND r.day >= '" + from + "' AND r.day <= '" + to + "' AND r.region_code LIKE '" +
+        prefix + "%'");
+  };
+  for (auto [from, to] : {std::pair<std::string, std::string>{"2026-02-01", "2026-03-31"},
+                          std::pair<std::string, std::string>{"2026-02-03", "2026-03-06"}}) {
+    for (std::string region : {"", "440300"}) {
+      StatsFilter f{from, to, region, "", "", "", ""};
+      auto rows = analytics_.top(admin, f, "industry", 10);
+      ASSERT_TRUE(rows.ok()) << rows.error().message;
+      std::int64_t total = 0;
+      for (const auto& row : *rows) {
+        EXPECT_EQ(row.figures.grams, detail(row.key, from, to, region.substr(0, 4)))
+            << row.key << " " << from << " " << region;
+        total += row.figures.grams;
+      }
+      EXPECT_EQ(total, scalar("SELECT SUM(grams) FROM reductions WHERE day >= '" + from +
+                              "' AND day <= '" + to + "' AND region_code LIKE '" +
+                              region.substr(0, 4) + "%'"));
+      StatsFilter c = f;
+      c.industry = "C";
+      auto by_region = analytics_.top(admin, c, "region", 10);
+      ASSERT_TRUE(by_region.ok());
+      std::int64_t c_total = 0;
+      for (const auto& row : *by_region) c_total += row.figures.grams;
+      EXPECT_EQ(c_total, detail("C26", from, to, region.substr(0, 4)) +
+                             detail("C13", from, to, region.substr(0, 4)));
+    }
+  }
+
+  // A drifted industry cell is named by the check.
+  t_.exec("UPDATE stats_industry_monthly SET grams = grams + 1 WHERE level = 'province'");
+  auto report = analytics_.check();
+  ASSERT_TRUE(report.ok());
+  EXPECT_NE(report->first_difference.find("stats_industry_daily/stats_industry_monthly cell"),
+            std::string::npos)
+      << report->first_difference;
+}
+
 }  // namespace
 }  // namespace tph::analytics
