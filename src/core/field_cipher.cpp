@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <stdexcept>
 
@@ -75,19 +76,28 @@ Result<FieldCipher> FieldCipher::loadOrCreate(const std::filesystem::path& file)
   std::error_code ec;
   if (std::filesystem::exists(file, ec)) return parseKeyFile(file);
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  // O_EXCL: two processes starting at once must not each write a key of their own.
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return parseKeyFile(file);
-    return Error::invalid("data_key", "cannot create " + file.string());
-  }
+  // Written whole under a private name, then linked into place: link() fails if the file exists,
+  // so two processes starting at once never each keep a key of their own, and neither reads a
+  // half-written file.
+  auto staging = file;
+  staging += ".new-" + randomHex(8);
+  int fd = ::open(staging.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return Error::invalid("data_key", "cannot create " + file.string());
   FieldCipher cipher = generate();
   std::string text = toHex(cipher.key_) + "\n";
   bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                  ::fsync(fd) == 0;
   ::close(fd);
-  if (!written) return Error::invalid("data_key", "cannot write " + file.string());
-  return cipher;
+  if (!written) {
+    ::unlink(staging.c_str());
+    return Error::invalid("data_key", "cannot write " + file.string());
+  }
+  int linked = ::link(staging.c_str(), file.c_str());
+  int link_errno = errno;
+  ::unlink(staging.c_str());
+  if (linked == 0) return cipher;
+  if (link_errno == EEXIST) return parseKeyFile(file);
+  return Error::invalid("data_key", "cannot create " + file.string());
 }
 
 bool FieldCipher::isSealed(std::string_view stored) {

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "core/crypto.h"
 #include "core/field_cipher.h"
@@ -77,6 +79,23 @@ TEST(FieldCipherTest, KeyFileIsCreatedPrivateAndLoadsTheSameKey) {
   auto broken = FieldCipher::load(file);
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error().field, "data_key");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FieldCipherTest, ProcessesStartingTogetherAgreeOnOneKey) {
+  auto dir = std::filesystem::temp_directory_path() / ("tph_key_" + randomHex(4));
+  auto file = dir / "data.key";
+  std::vector<std::string> ids(8);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto key = FieldCipher::loadOrCreate(file);
+      ids[i] = key.ok() ? key->keyId() : key.error().message;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // no staging left
   std::filesystem::remove_all(dir);
 }
 
