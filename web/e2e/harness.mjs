@@ -195,6 +195,8 @@ export async function checkA11y(page, name) {
   // box closing) are not what anyone reads: let every finite animation end first.
   await page.evaluate(async () => {
     for (let round = 0; round < 5; round++) {
+      // Two frames first, so transitions just queued (an element rendered a moment ago) have begun.
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
       const running = document.getAnimations().filter((a) => a.playState === 'running' && a.effect?.getComputedTiming().endTime !== Infinity)
       if (running.length === 0) return
       await Promise.all(running.map((a) => a.finished.catch(() => undefined)))
