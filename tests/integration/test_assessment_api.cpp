@@ -9,6 +9,7 @@
 #include "api/http_client.h"
 #include "auth/auth_service.h"
 #include "region/region_service.h"
+#include "regions_api_server.h"
 #include "store/database.h"
 #include "test_database.h"
 
@@ -16,49 +17,8 @@ namespace tph::api {
 namespace {
 
 using nlohmann::json;
-constexpr const char* kPassword = "green-travel-42";
 
-struct Server {
-  explicit Server(const Clock& clock) {
-    auto regions = region::parseRegionsFile(TPH_SOURCE_DIR "/data/regions.toml");
-    EXPECT_TRUE(region::RegionService(t.db(), clock).load(*regions, "test").ok());
-    ApiServerOptions options;
-    options.http.port = 0;
-    options.http.workers = 2;
-    options.auth.password_cost = auth::PasswordCost::kMinimum;
-    server = std::make_unique<ApiServer>(t.db(), clock, options);
-    client = std::make_unique<HttpClient>("127.0.0.1", server->start());
-  }
-  ~Server() {
-    client.reset();
-    server->stop();
-  }
-  void login(const std::string& name, auth::Role role, const std::string& region) {
-    auto u =
-        server->auth().createUserAsSystem("test", {name, kPassword, name, {{role, region}}}, false);
-    ASSERT_TRUE(u.ok());
-    auto r = client->send("POST", "/api/v1/auth/login", {{"content-type", "application/json"}},
-                          json{{"username", name}, {"password", kPassword}}.dump());
-    tokens[name] = json::parse(r.body).value("token", "");
-  }
-  HttpResponse raw(const std::string& method, const std::string& target, const json& body,
-                   const std::string& who) {
-    HttpHeaders headers = {{"content-type", "application/json"}};
-    if (!who.empty()) headers.emplace_back("authorization", "Bearer " + tokens[who]);
-    return client->send(method, target, headers, body.is_null() ? "" : body.dump());
-  }
-  json call(const std::string& method, const std::string& target, const json& body,
-            const std::string& who, int expected_status) {
-    auto r = raw(method, target, body, who);
-    EXPECT_EQ(r.status, expected_status) << method << " " << target << ": " << r.body;
-    return json::parse(r.body, nullptr, false);
-  }
-
-  testing::TestDatabase t;
-  std::unique_ptr<ApiServer> server;
-  std::unique_ptr<HttpClient> client;
-  std::map<std::string, std::string> tokens;
-};
+using Server = testing_support::RegionsApiServer;
 
 TEST(AssessmentApi, SchemeToPublishedRankingWithTheRefusalsOnTheWay) {
   ManualClock clock(*parseIso8601("2026-07-02T02:00:00Z"));
